@@ -1,0 +1,117 @@
+"""Application settings, every one read from the environment.
+
+`Config` is what `make run` and gunicorn use; `TestConfig` is what the test suite uses.
+There are no default secrets: outside development and testing a missing SECRET_KEY stops
+start-up (see `quizbot.create_app`).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("QUIZBOT_INSTANCE_DIR", BASE_DIR / "instance"))
+
+
+def _bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+def normalize_database_url(url: str) -> str:
+    """Point plain ``postgres://`` / ``postgresql://`` URLs at the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _read_secret() -> str | None:
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    secret_file = os.environ.get("SECRET_KEY_FILE")
+    if secret_file and Path(secret_file).is_file():
+        return Path(secret_file).read_text(encoding="utf-8").strip() or None
+    return None
+
+
+class Config:
+    """Production-shaped settings; every value can be overridden by an environment variable."""
+
+    ENV_NAME = os.environ.get("QUIZBOT_ENV", "production")  # production | development | testing
+    TESTING = False
+    SECRET_KEY = _read_secret()
+
+    SQLALCHEMY_DATABASE_URI = normalize_database_url(
+        os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'quizbot.sqlite3'}"
+    )
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    QUESTION_BANK_DIR = os.environ.get("QUESTION_BANK_DIR", str(BASE_DIR / "question_bank"))
+
+    # Requests larger than this are refused with 413 before they are read.
+    MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 1024 * 1024)
+    JSON_AS_ASCII = False
+
+    QUIZ_SESSION_TTL_SECONDS = _int("QUIZ_SESSION_TTL_SECONDS", 2 * 3600)
+    QUIZ_DEFAULT_COUNT = 10
+    QUIZ_MAX_COUNT = 30
+    # How many of a participant's latest attempts to look at when avoiding repeat questions.
+    QUIZ_AVOID_RECENT_ATTEMPTS = _int("QUIZ_AVOID_RECENT_ATTEMPTS", 3)
+
+    CHAT_LOG_TEXT = _bool("CHAT_LOG_TEXT", False)
+    CHAT_RATE_LIMIT = os.environ.get("CHAT_RATE_LIMIT", "30 per minute")
+    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
+    TOKEN_TTL_SECONDS = _int("TOKEN_TTL_SECONDS", 12 * 3600)
+
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
+    RATELIMIT_HEADERS_ENABLED = True
+
+    # WeChat Official Account and WeCom; an endpoint whose settings are missing answers 404.
+    WECHAT_TOKEN = os.environ.get("WECHAT_TOKEN")
+    WECHAT_APP_ID = os.environ.get("WECHAT_APP_ID")
+    WECHAT_APP_SECRET = os.environ.get("WECHAT_APP_SECRET")
+    WECHAT_ENCODING_AES_KEY = os.environ.get("WECHAT_ENCODING_AES_KEY")
+    WECHAT_PREVIOUS_ENCODING_AES_KEY = os.environ.get("WECHAT_PREVIOUS_ENCODING_AES_KEY")
+    WECOM_TOKEN = os.environ.get("WECOM_TOKEN")
+    WECOM_CORP_ID = os.environ.get("WECOM_CORP_ID")
+    WECOM_CORP_SECRET = os.environ.get("WECOM_CORP_SECRET")
+    WECOM_AGENT_ID = os.environ.get("WECOM_AGENT_ID")
+    WECOM_ENCODING_AES_KEY = os.environ.get("WECOM_ENCODING_AES_KEY")
+    WECHAT_API_BASE = os.environ.get("WECHAT_API_BASE", "https://api.weixin.qq.com")
+    WECOM_API_BASE = os.environ.get("WECOM_API_BASE", "https://qyapi.weixin.qq.com")
+
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+
+    # flask-smorest / OpenAPI
+    API_TITLE = "quizbot 反诈答题与咨询 API"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api/v1"
+    OPENAPI_JSON_PATH = "openapi.json"
+    OPENAPI_SWAGGER_UI_PATH = "docs"
+    OPENAPI_SWAGGER_UI_URL = os.environ.get(
+        "OPENAPI_SWAGGER_UI_URL", "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/"
+    )
+
+
+class TestConfig(Config):
+    """Settings for the test suite: its own database, a fixed secret, no real rate limits."""
+
+    ENV_NAME = "testing"
+    TESTING = True
+    SECRET_KEY = "test-secret-key-not-for-production"
+    SQLALCHEMY_DATABASE_URI = normalize_database_url(
+        os.environ.get("TEST_DATABASE_URL") or "sqlite://"
+    )
+    RATELIMIT_STORAGE_URI = "memory://"
+    CHAT_LOG_TEXT = False

@@ -1,0 +1,69 @@
+"""Resident quiz: start a session, submit answers, look a session up."""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask_smorest import Blueprint
+
+from ..services import quiz as quiz_service
+from .schemas import (
+    CreateSessionSchema,
+    QuizResultSchema,
+    SessionCreatedSchema,
+    SessionStateSchema,
+    SubmitAnswersSchema,
+    envelope,
+)
+
+bp = Blueprint("quiz", __name__, url_prefix="/api/v1/quiz", description="居民答题")
+
+
+def public_question(q) -> dict:
+    """What a resident may see of a question before submitting: never the answer."""
+    return {"id": q.id, "type": q.type, "stem": q.stem, "options": q.options,
+            "scam_type": q.scam_type}
+
+
+@bp.route("/sessions", methods=["POST"])
+@bp.arguments(CreateSessionSchema)
+@bp.response(201, envelope(SessionCreatedSchema))
+def create_session(payload: dict):
+    """Draw a quiz: mixed scam types and difficulties, suited to the audience."""
+    participant = payload.get("participant") or {}
+    config = current_app.config
+    options = quiz_service.DrawOptions(
+        count=payload["count"],
+        audience=payload.get("audience"),
+        scam_types=payload.get("scam_types"),
+        client_id=participant.get("client_id"),
+        invite_code=participant.get("invite_code"),
+        avoid_recent=config["QUIZ_AVOID_RECENT_ATTEMPTS"],
+        ttl_seconds=config["QUIZ_SESSION_TTL_SECONDS"],
+    )
+    session, questions = quiz_service.create_session(options)
+    return {"data": {"session_id": session.id, "expires_at": session.expires_at,
+                     "questions": [public_question(q) for q in questions]}}
+
+
+@bp.route("/sessions/<string:session_id>/answers", methods=["POST"])
+@bp.arguments(SubmitAnswersSchema)
+@bp.response(200, envelope(QuizResultSchema))
+def submit_answers(payload: dict, session_id: str):
+    """Score the answers once; sending the same answers again returns the stored result."""
+    return {"data": quiz_service.submit_answers(session_id, payload["answers"])}
+
+
+@bp.route("/sessions/<string:session_id>")
+@bp.response(200, envelope(SessionStateSchema))
+def get_session(session_id: str):
+    """The state of a session and, once submitted, its result."""
+    session = quiz_service.get_session(session_id)
+    return {"data": {
+        "session_id": session.id,
+        "state": quiz_service.session_state(session),
+        "created_at": session.created_at,
+        "expires_at": session.expires_at,
+        "submitted_at": session.submitted_at,
+        "questions": [public_question(q) for q in quiz_service.session_questions(session)],
+        "result": session.result,
+    }}

@@ -1,0 +1,209 @@
+"""The bank's quality gate: shape rules, floors and near-duplicate stems.
+
+Every problem names the file, the entry id and the field, so an editor can fix it at once.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
+
+from .loader import Bank
+from .taxonomy import ALL_IDS, AUDIENCES, QUESTION_TYPES, SCAM_TYPE_IDS, TOPIC_IDS
+
+DUPLICATE_THRESHOLD = 90
+ELDERLY_STEM_MAX = 60
+WARNING_MAX = 60
+
+
+@dataclass(frozen=True)
+class Floors:
+    """Minimum counts the bank must reach (issue #3); ``Floors.none()`` for small test banks."""
+
+    total_questions: int = 360
+    per_scam_type: int = 12
+    per_topic: dict | None = None
+    per_question_type: int = 60
+    per_audience: int = 40
+    red_flags_per_scam_type: int = 15
+    every_difficulty_per_scam_type: bool = True
+    require_all_taxonomy_ids: bool = True
+
+    def topic_floor(self, topic: str) -> int:
+        floors = self.per_topic if self.per_topic is not None else {
+            "prevention_basics": 30, "child_safety": 8}
+        return floors.get(topic, 0)
+
+    @classmethod
+    def none(cls) -> Floors:
+        return cls(0, 0, {}, 0, 0, 0, False, False)
+
+
+def _check_scam_types(bank: Bank, floors: Floors) -> list[str]:
+    errors = []
+    seen: set[str] = set()
+    for entry in bank.scam_types:
+        where = f"scam_types.yaml [{entry.id}]"
+        if entry.id in seen:
+            errors.append(f"{where} id: 重复的 id")
+        seen.add(entry.id)
+        if entry.id not in ALL_IDS:
+            errors.append(f"{where} id: 不在 TAXONOMY.md 的类型列表中")
+        expected_kind = "topic" if entry.id in TOPIC_IDS else "scam"
+        if entry.id in ALL_IDS and entry.kind != expected_kind:
+            errors.append(f"{where} kind: 应为 {expected_kind}")
+        for name in ("name", "summary", "warning"):
+            if not getattr(entry, name):
+                errors.append(f"{where} {name}: 不能为空")
+        if len(entry.warning) > WARNING_MAX:
+            errors.append(f"{where} warning: 超过 {WARNING_MAX} 个字（现有 {len(entry.warning)}）")
+        if not 2 <= len(entry.advice) <= 5:
+            errors.append(f"{where} advice: 需要 2–5 条（现有 {len(entry.advice)}）")
+        if not entry.sources:
+            errors.append(f"{where} sources: 不能为空")
+        if entry.kind == "scam" and len(entry.red_flags) < floors.red_flags_per_scam_type:
+            errors.append(
+                f"{where} red_flags: 至少 {floors.red_flags_per_scam_type} 条（现有 {len(entry.red_flags)}）"
+            )
+        for flag in entry.red_flags:
+            if not 0 < flag.weight <= 10:
+                errors.append(f"{where} red_flags: “{flag.phrase}” 的 weight 应在 (0, 10]")
+    if floors.require_all_taxonomy_ids:
+        for missing in sorted(set(ALL_IDS) - seen):
+            errors.append(f"scam_types.yaml [{missing}]: TAXONOMY.md 中的类型缺少知识条目")
+    return errors
+
+
+def _check_question(q, known_types: set[str]) -> list[str]:
+    where = f"{q.file} [{q.id}]"
+    errors = []
+    if q.type not in QUESTION_TYPES:
+        errors.append(f"{where} type: 必须是 single / multiple / judge，得到 {q.type!r}")
+    if not q.stem:
+        errors.append(f"{where} stem: 不能为空")
+    if not q.explanation:
+        errors.append(f"{where} explanation: 不能为空")
+    keys = [o["key"] for o in q.options]
+    if len(set(keys)) != len(keys):
+        errors.append(f"{where} options: 选项 key 重复")
+    if any(not o["text"].strip() for o in q.options):
+        errors.append(f"{where} options: 选项文字不能为空")
+    if q.type == "judge":
+        if sorted(keys) != ["F", "T"]:
+            errors.append(f"{where} options: 判断题的选项必须是 T 和 F")
+        if len(q.answer) != 1:
+            errors.append(f"{where} answer: 判断题只能有一个答案")
+    elif not 2 <= len(q.options) <= 6:
+        errors.append(f"{where} options: 需要 2–6 个选项（现有 {len(q.options)}）")
+    if q.type == "single" and len(q.answer) != 1:
+        errors.append(f"{where} answer: 单选题必须恰好一个答案（现有 {len(q.answer)}）")
+    if q.type == "multiple" and len(q.answer) < 2:
+        errors.append(f"{where} answer: 多选题至少两个正确答案（现有 {len(q.answer)}）")
+    if len(set(q.answer)) != len(q.answer):
+        errors.append(f"{where} answer: 答案重复")
+    for key in q.answer:
+        if key not in keys:
+            errors.append(f"{where} answer: {key!r} 不在选项中")
+    if q.scam_type not in known_types:
+        errors.append(f"{where} scam_type: {q.scam_type!r} 不是知识库中的类型")
+    if q.difficulty not in (1, 2, 3):
+        errors.append(f"{where} difficulty: 必须是 1、2 或 3")
+    if not q.audiences:
+        errors.append(f"{where} audiences: 至少一个受众标签")
+    for tag in q.audiences:
+        if tag not in AUDIENCES:
+            errors.append(f"{where} audiences: {tag!r} 不是 TAXONOMY.md 中的受众标签")
+    if "elderly" in q.audiences and len(q.stem) > ELDERLY_STEM_MAX:
+        errors.append(
+            f"{where} stem: 面向老年人的题干不超过 {ELDERLY_STEM_MAX} 字（现有 {len(q.stem)}）"
+        )
+    return errors
+
+
+def near_duplicate_pairs(bank: Bank, threshold: int = DUPLICATE_THRESHOLD) -> list[tuple[str, str, float]]:
+    """Pairs of question ids whose stems score ≥ threshold with token_set_ratio."""
+    stems = [q.stem for q in bank.questions]
+    ids = [q.id for q in bank.questions]
+    if len(stems) < 2:
+        return []
+    pairs = []
+    for i, stem in enumerate(stems[:-1]):
+        # extract() with a cutoff skips most pairs cheaply; numpy is not needed.
+        for _, score, j in process.extract(stem, stems[i + 1:], scorer=fuzz.token_set_ratio,
+                                           score_cutoff=threshold, limit=None):
+            pairs.append((ids[i], ids[i + 1 + j], float(score)))
+    return pairs
+
+
+def validate_bank(bank: Bank, floors: Floors | None = None) -> list[str]:
+    """Return every problem in the bank; an empty list means it may be imported."""
+    floors = floors or Floors()
+    errors = list(bank.problems)
+    errors += _check_scam_types(bank, floors)
+    known_types = {s.id for s in bank.scam_types}
+    ids = Counter(q.id for q in bank.questions)
+    for qid, count in ids.items():
+        if count > 1:
+            files = sorted({q.file for q in bank.questions if q.id == qid})
+            errors.append(f"{', '.join(files)} [{qid}] id: 重复 {count} 次")
+    for q in bank.questions:
+        errors += _check_question(q, known_types)
+
+    allowed = {frozenset(p) for p in bank.intentional_duplicates}
+    for a, b, score in near_duplicate_pairs(bank):
+        if frozenset((a, b)) not in allowed:
+            errors.append(
+                f"[{a}] 与 [{b}] stem: 题干过于相似（token_set_ratio {score:.0f} ≥ "
+                f"{DUPLICATE_THRESHOLD}），请改写或写入 intentional_duplicates.yaml"
+            )
+
+    counts = Counter(q.scam_type for q in bank.questions)
+    if len(bank.questions) < floors.total_questions:
+        errors.append(f"questions/: 题目总数至少 {floors.total_questions}（现有 {len(bank.questions)}）")
+    for type_id in SCAM_TYPE_IDS if floors.per_scam_type else ():
+        if counts[type_id] < floors.per_scam_type:
+            errors.append(f"questions/ [{type_id}]: 至少 {floors.per_scam_type} 道题（现有 {counts[type_id]}）")
+    for topic in TOPIC_IDS:
+        if counts[topic] < floors.topic_floor(topic):
+            errors.append(f"questions/ [{topic}]: 至少 {floors.topic_floor(topic)} 道题（现有 {counts[topic]}）")
+    by_qtype = Counter(q.type for q in bank.questions)
+    for qtype, label in QUESTION_TYPES.items():
+        if by_qtype[qtype] < floors.per_question_type:
+            errors.append(f"questions/: {label}题至少 {floors.per_question_type} 道（现有 {by_qtype[qtype]}）")
+    by_audience = Counter(tag for q in bank.questions for tag in set(q.audiences))
+    for tag in AUDIENCES:
+        if by_audience[tag] < floors.per_audience:
+            errors.append(f"questions/: 受众 {tag} 至少 {floors.per_audience} 道题（现有 {by_audience[tag]}）")
+    if floors.every_difficulty_per_scam_type:
+        levels: dict[str, set[int]] = defaultdict(set)
+        for q in bank.questions:
+            levels[q.scam_type].add(q.difficulty)
+        for type_id in SCAM_TYPE_IDS:
+            missing = {1, 2, 3} - levels[type_id]
+            if missing:
+                errors.append(
+                    f"questions/ [{type_id}] difficulty: 缺少难度 {', '.join(map(str, sorted(missing)))} 的题"
+                )
+    return errors
+
+
+def count_table(bank: Bank) -> str:
+    """Counts per scam type × question type × difficulty, then per audience, as text."""
+    cells: Counter = Counter((q.scam_type, q.type, q.difficulty) for q in bank.questions)
+    qtypes = list(QUESTION_TYPES)
+    header = ["scam_type".ljust(26)] + [f"{t[:3]}{d}" for t in qtypes for d in (1, 2, 3)] + ["total"]
+    lines = ["  ".join(h.rjust(5) if i else h for i, h in enumerate(header))]
+    type_ids = [s.id for s in bank.scam_types] or list(ALL_IDS)
+    for type_id in type_ids:
+        row = [cells[(type_id, t, d)] for t in qtypes for d in (1, 2, 3)]
+        lines.append("  ".join([type_id.ljust(26)] + [str(n).rjust(5) for n in row + [sum(row)]]))
+    totals = [sum(cells[(s, t, d)] for s in type_ids) for t in qtypes for d in (1, 2, 3)]
+    lines.append("  ".join(["TOTAL".ljust(26)] + [str(n).rjust(5) for n in totals + [sum(totals)]]))
+    lines.append("")
+    by_audience = Counter(tag for q in bank.questions for tag in set(q.audiences))
+    lines.append("audience".ljust(26) + "  questions")
+    for tag in AUDIENCES:
+        lines.append(f"{tag.ljust(26)}  {by_audience[tag]:>9}")
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Business rules. Services take plain values, raise APIError subclasses and never touch request."""

@@ -1,0 +1,290 @@
+"""The resident quiz: draw a session, score a submission once, report the stored result."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from ..bank.taxonomy import AUDIENCES
+from ..errors import APIError, Conflict, NotFound, ValidationFailed
+from ..extensions import db
+from ..models import QuizAnswer, QuizSession, new_token, utcnow
+from . import bank as bank_service
+from .bank import BankSnapshot, QuestionData
+
+GENERAL_ADVICE = "牢记“不轻信、不透露、不转账”；拿不准就拨打 96110 咨询，已经被骗立即拨打 110 报警。"
+
+
+class BankNotLoaded(APIError):
+    status, code, message = 503, "bank_not_loaded", "题库尚未导入，请联系管理员"
+
+
+@dataclass
+class DrawOptions:
+    """What a participant asked for when starting a quiz."""
+
+    count: int = 10
+    audience: str | None = None
+    scam_types: list[str] | None = None
+    client_id: str | None = None
+    invite_code: str | None = None
+    channel: str = "api"
+    avoid_recent: int = 3
+    ttl_seconds: int = 7200
+
+
+def _snapshot(version: str | None = None) -> BankSnapshot:
+    snap = bank_service.snapshot(version)
+    if snap is None or not snap.questions:
+        raise BankNotLoaded()
+    return snap
+
+
+def _recent_question_ids(client_id: str, attempts: int) -> set[str]:
+    rows = db.session.execute(
+        sa.select(QuizSession.question_ids)
+        .where(QuizSession.client_id == client_id)
+        .order_by(QuizSession.created_at.desc())
+        .limit(attempts)
+    ).scalars()
+    return {qid for ids in rows for qid in ids}
+
+
+def draw_questions(pool: list[QuestionData], count: int, rng: random.Random,
+                   avoid: set[str] = frozenset()) -> list[QuestionData]:
+    """Pick ``count`` questions mixing scam types and difficulties, preferring unseen ones.
+
+    Round-robin over shuffled scam types, and within a type the difficulty that keeps the
+    draw's levels balanced; recently seen questions are used only when nothing else is left.
+    """
+    fresh = [q for q in pool if q.id not in avoid]
+    stale = [q for q in pool if q.id in avoid]
+    chosen: list[QuestionData] = []
+    for candidates in (fresh, stale):
+        if len(chosen) >= count:
+            break
+        groups: dict[str, list[QuestionData]] = defaultdict(list)
+        for q in candidates:
+            groups[q.scam_type].append(q)
+        for items in groups.values():
+            rng.shuffle(items)
+        order = list(groups)
+        rng.shuffle(order)
+        level_counts = {1: 0, 2: 0, 3: 0}
+        for q in chosen:
+            level_counts[q.difficulty] = level_counts.get(q.difficulty, 0) + 1
+        while len(chosen) < count and order:
+            for type_id in list(order):
+                if len(chosen) >= count:
+                    break
+                items = groups[type_id]
+                if not items:
+                    order.remove(type_id)
+                    continue
+                wanted = min(level_counts, key=lambda lvl: (level_counts[lvl], rng.random()))
+                pick = next((q for q in items if q.difficulty == wanted), items[0])
+                items.remove(pick)
+                chosen.append(pick)
+                level_counts[pick.difficulty] = level_counts.get(pick.difficulty, 0) + 1
+    rng.shuffle(chosen)
+    return chosen
+
+
+def create_session(options: DrawOptions) -> tuple[QuizSession, list[QuestionData]]:
+    """Start a quiz attempt; the questions returned carry no answers for the client view."""
+    snap = _snapshot()
+    if options.audience is not None and options.audience not in AUDIENCES:
+        raise ValidationFailed("受众标签无效", details={"audience": [f"未知的受众：{options.audience}"]})
+    pool = snap.active
+    if options.scam_types:
+        unknown = sorted(set(options.scam_types) - set(snap.scam_types))
+        if unknown:
+            raise ValidationFailed(
+                "诈骗类型无效", details={"scam_types": [f"未知的类型：{', '.join(unknown)}"]}
+            )
+        pool = [q for q in pool if q.scam_type in set(options.scam_types)]
+    if options.audience:
+        matching = [q for q in pool if options.audience in q.audiences]
+        # Too few questions for this audience: top up with general ones rather than fail.
+        if len(matching) < options.count:
+            extra = [q for q in pool if q not in matching and "general" in q.audiences]
+            matching += extra
+        pool = matching if matching else pool
+    if not pool:
+        raise ValidationFailed("没有符合条件的题目", details={"scam_types": ["所选类型下没有可用题目"]})
+
+    avoid = (
+        _recent_question_ids(options.client_id, options.avoid_recent)
+        if options.client_id and options.avoid_recent
+        else set()
+    )
+    rng = random.Random()
+    questions = draw_questions(pool, options.count, rng, avoid)
+    now = utcnow()
+    session = QuizSession(
+        id=new_token(24),
+        created_at=now,
+        expires_at=now + timedelta(seconds=options.ttl_seconds),
+        bank_version=snap.version,
+        question_ids=[q.id for q in questions],
+        audience=options.audience,
+        channel=options.channel,
+        client_id=options.client_id,
+        invite_code=options.invite_code,
+    )
+    db.session.add(session)
+    db.session.commit()
+    return session, questions
+
+
+def get_session(session_id: str) -> QuizSession:
+    """Load an attempt by its opaque id or raise 404."""
+    session = db.session.get(QuizSession, session_id) if len(session_id) <= 64 else None
+    if session is None:
+        raise NotFound("找不到这次答题，请重新开始", code="session_not_found")
+    return session
+
+
+def session_questions(session: QuizSession) -> list[QuestionData]:
+    """The questions of an attempt, in the order they were drawn."""
+    snap = _snapshot(None)
+    return [snap.questions[qid] for qid in session.question_ids if qid in snap.questions]
+
+
+def session_state(session: QuizSession, now: datetime | None = None) -> str:
+    """``submitted``, ``expired`` or ``open``."""
+    if session.submitted_at is not None:
+        return "submitted"
+    if (now or utcnow()) >= session.expires_at:
+        return "expired"
+    return "open"
+
+
+def _normalize_answers(session: QuizSession, answers: dict, snap: BankSnapshot) -> dict[str, list[str]]:
+    if not isinstance(answers, dict):
+        raise ValidationFailed("answers 必须是“题目 id → 选项列表”的对象")
+    errors: dict[str, list[str]] = {}
+    normalized: dict[str, list[str]] = {}
+    in_session = set(session.question_ids)
+    for qid, chosen in answers.items():
+        if qid not in in_session:
+            errors[qid] = ["这道题不在本次答题中"]
+            continue
+        if isinstance(chosen, str):
+            chosen = [chosen]
+        if not isinstance(chosen, list) or not all(isinstance(k, str) for k in chosen):
+            errors[qid] = ["答案必须是选项字母的列表，例如 [\"A\"]"]
+            continue
+        question = snap.questions[qid]
+        keys = {o["key"] for o in question.options}
+        picked = sorted({k.strip().upper() for k in chosen})
+        bad = [k for k in picked if k not in keys]
+        if bad:
+            errors[qid] = [f"没有这个选项：{', '.join(bad)}"]
+        elif question.type in ("single", "judge") and len(picked) > 1:
+            errors[qid] = ["这道题只能选一个答案"]
+        else:
+            normalized[qid] = picked
+    if errors:
+        raise ValidationFailed("部分答案无效", details={"answers": errors})
+    return normalized
+
+
+def _submission_hash(normalized: dict[str, list[str]]) -> str:
+    data = json.dumps(normalized, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(data.encode("utf-8")).hexdigest()
+
+
+def _build_result(session: QuizSession, normalized: dict[str, list[str]],
+                  snap: BankSnapshot) -> tuple[dict, list[dict]]:
+    results, rows = [], []
+    wrong_by_type: dict[str, int] = defaultdict(int)
+    for qid in session.question_ids:
+        question = snap.questions[qid]
+        chosen = normalized.get(qid, [])
+        correct = sorted(chosen) == sorted(question.answer)
+        if not correct:
+            wrong_by_type[question.scam_type] += 1
+        results.append({
+            "question_id": qid,
+            "correct": correct,
+            "your_answer": chosen,
+            "correct_answer": sorted(question.answer),
+            "explanation": question.explanation,
+            "scam_type": question.scam_type,
+        })
+        rows.append({"question_id": qid, "scam_type_id": question.scam_type,
+                     "chosen": chosen, "correct": correct})
+    total = len(results)
+    correct_count = sum(r["correct"] for r in results)
+    weak = sorted(wrong_by_type, key=lambda t: (-wrong_by_type[t], t))
+    weak_types = [
+        {"id": t, "name": snap.scam_types.get(t, {}).get("name", t), "wrong": wrong_by_type[t]}
+        for t in weak
+    ]
+    advice = [snap.scam_types[t]["warning"] for t in weak[:3] if t in snap.scam_types]
+    advice.append(GENERAL_ADVICE)
+    result = {
+        "score": round(100 * correct_count / total) if total else 0,
+        "correct_count": correct_count,
+        "total": total,
+        "results": results,
+        "weak_scam_types": weak_types,
+        "advice": advice,
+    }
+    return result, rows
+
+
+def submit_answers(session_id: str, answers: dict) -> dict:
+    """Score a submission once. The same submission again returns the stored result;
+    a different one, or one after expiry, is a conflict. Safe across workers: the
+    attempt is claimed with a conditional UPDATE, so only one submission can win.
+    """
+    session = get_session(session_id)
+    snap = _snapshot(None)
+    normalized = _normalize_answers(session, answers, snap)
+    digest = _submission_hash(normalized)
+    if session.submitted_at is not None:
+        return _stored_or_conflict(session, digest)
+    now = utcnow()
+    if now >= session.expires_at:
+        raise Conflict("这次答题已过期，请重新开始", code="session_expired")
+
+    result, rows = _build_result(session, normalized, snap)
+    claimed = db.session.execute(
+        sa.update(QuizSession)
+        .where(QuizSession.id == session.id, QuizSession.submitted_at.is_(None))
+        .values(
+            submitted_at=now,
+            submission_hash=digest,
+            score=result["score"],
+            correct_count=result["correct_count"],
+            total=result["total"],
+            duration_seconds=(now - session.created_at).total_seconds(),
+            result=result,
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        # Another worker submitted first: answer as that submission decides.
+        db.session.rollback()
+        db.session.refresh(session)
+        return _stored_or_conflict(session, digest)
+    db.session.execute(
+        sa.insert(QuizAnswer), [{"session_id": session.id, **row} for row in rows]
+    )
+    db.session.commit()
+    db.session.refresh(session)
+    return result
+
+
+def _stored_or_conflict(session: QuizSession, digest: str) -> dict:
+    if session.submission_hash == digest:
+        return session.result
+    raise Conflict("这次答题已经提交过，不能修改答案", code="already_submitted")

@@ -1,0 +1,141 @@
+"""Question bank: loading, the validator's rules and floors, idempotent import."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from quizbot.bank import Floors, count_table, load_bank, validate_bank
+from quizbot.extensions import db
+from quizbot.models import BankVersion, Question
+from quizbot.services import bank as bank_service
+from tests.conftest import make_question, make_scam_type, mini_bank_content, write_bank
+
+NO_FLOORS = Floors.none()
+
+
+def errors_for(tmp_path, types=None, questions=None, intentional=None):
+    base_types, base_questions = mini_bank_content()
+    bank_dir = write_bank(tmp_path / "b", types or base_types,
+                          base_questions if questions is None else questions, intentional)
+    return validate_bank(load_bank(bank_dir), NO_FLOORS)
+
+
+def test_mini_bank_is_valid(mini_bank_dir):
+    assert validate_bank(load_bank(mini_bank_dir), NO_FLOORS) == []
+
+
+def test_error_names_file_id_and_field(tmp_path):
+    bad = make_question("q-bad", "fake_authority", answer=["Z"], stem="一个独特的题干，用来测试错误信息")
+    _, questions = mini_bank_content()
+    errors = errors_for(tmp_path, questions=questions + [bad])
+    assert any("questions/fake_authority.yaml [q-bad] answer" in e and "Z" in e for e in errors)
+
+
+def test_shape_rules(tmp_path):
+    _, base = mini_bank_content()
+    cases = {
+        "type": make_question("x1", "fake_authority", type="essay", stem="题干一：完全不同的场景描述甲"),
+        "single": make_question("x2", "fake_authority", answer=["A", "B"], stem="题干二：另一种场景乙乙乙"),
+        "multiple": make_question("x3", "fake_authority", type="multiple", answer=["A"],
+                                  stem="题干三：多选题只给一个答案的情况丙"),
+        "judge": make_question("x4", "fake_authority", type="judge", answer=["T"],
+                               stem="题干四：判断题用了 ABC 选项丁丁"),
+        "options": make_question("x5", "fake_authority", options=[{"key": "A", "text": "只有一个"}],
+                                 answer=["A"], stem="题干五：只有一个选项的题戊戊戊"),
+        "scam_type": make_question("x6", "no_such_type", stem="题干六：类型不存在的题己己己"),
+        "difficulty": make_question("x7", "fake_authority", difficulty=5, stem="题干七：难度超出范围庚庚"),
+        "audiences": make_question("x8", "fake_authority", audiences=["martians"], stem="题干八：受众标签未知辛辛"),
+        "explanation": make_question("x9", "fake_authority", explanation="", stem="题干九：没有解析的题壬壬壬"),
+    }
+    errors = errors_for(tmp_path, questions=base + list(cases.values()))
+    for field, q in cases.items():
+        assert any(f"[{q['id']}]" in e for e in errors), (field, errors)
+
+
+def test_elderly_stem_length(tmp_path):
+    _, base = mini_bank_content()
+    long_q = make_question("old", "fake_authority", audiences=["elderly"], stem="长" * 61)
+    errors = errors_for(tmp_path, questions=base + [long_q])
+    assert any("[old] stem" in e and "60" in e for e in errors)
+
+
+def test_duplicate_ids_and_near_duplicate_stems(tmp_path):
+    _, base = mini_bank_content()
+    dup_id = dict(base[0], stem="完全不同的另一道题，问的是别的事情")
+    near = dict(base[1], id="near-1", stem=base[1]["stem"] + "？")
+    errors = errors_for(tmp_path, questions=base + [dup_id, near])
+    assert any(f"[{base[0]['id']}] id" in e for e in errors)
+    assert any("near-1" in e and "相似" in e for e in errors)
+
+
+def test_intentional_duplicates_are_allowed(tmp_path):
+    _, base = mini_bank_content()
+    near = dict(base[1], id="near-1", stem=base[1]["stem"] + "？")
+    errors = errors_for(tmp_path, questions=base + [near], intentional=[[base[1]["id"], "near-1"]])
+    assert not any("相似" in e for e in errors)
+
+
+def test_knowledge_entry_rules(tmp_path):
+    types = [make_scam_type("fake_authority", warning="长" * 61, advice=["只有一条"]),
+             make_scam_type("shuadan_rebate", id="not_in_taxonomy"),
+             make_scam_type("fake_customer_service")]
+    errors = errors_for(tmp_path, types=types)
+    assert any("[fake_authority] warning" in e for e in errors)
+    assert any("[fake_authority] advice" in e for e in errors)
+    assert any("[not_in_taxonomy] id" in e for e in errors)
+
+
+def test_floors_are_enforced(mini_bank_dir):
+    errors = validate_bank(load_bank(mini_bank_dir), Floors())
+    assert any("题目总数至少 360" in e for e in errors)
+    assert any("[pension_fraud]" in e and "TAXONOMY" in e for e in errors)
+    assert any("受众 parent 至少 40" in e for e in errors)
+    assert any("[fake_authority] red_flags" in e for e in errors)
+
+
+def test_count_table_lists_types_and_audiences(mini_bank_dir):
+    table = count_table(load_bank(mini_bank_dir))
+    assert "fake_authority" in table and "elderly" in table and "TOTAL" in table
+
+
+def test_import_is_idempotent_and_retires_removed_questions(app, tmp_path):
+    types, questions = mini_bank_content()
+    bank_dir = write_bank(tmp_path / "b", types, questions)
+    with app.app_context():
+        first = bank_service.import_bank(load_bank(bank_dir))
+        again = bank_service.import_bank(load_bank(bank_dir))
+        assert (first.created, first.new_version) == (18, True)
+        assert (again.created, again.updated, again.unchanged, again.new_version) == (0, 0, 18, False)
+        assert db.session.execute(sa.select(sa.func.count()).select_from(BankVersion)).scalar() == 1
+
+        removed = questions.pop()
+        questions[0]["explanation"] = "改写过的解析：先挂断，再核实。"
+        write_bank(tmp_path / "b", types, questions)
+        third = bank_service.import_bank(load_bank(bank_dir))
+        assert (third.updated, third.retired, third.new_version) == (1, 1, True)
+        row = db.session.get(Question, removed["id"])
+        assert row is not None and row.active is False
+        assert bank_service.current_version() == third.version != first.version
+
+
+def test_cli_validate_fails_with_named_problem(runner, tmp_path):
+    _, base = mini_bank_content()
+    bad = make_question("bad-1", "fake_authority", answer=["Q"], stem="命令行测试的独特题干")
+    bank_dir = write_bank(tmp_path / "b", mini_bank_content()[0], base + [bad])
+    result = runner.invoke(args=["bank", "validate", "--dir", str(bank_dir)])
+    assert result.exit_code != 0
+    assert "[bad-1] answer" in result.output
+
+
+def test_cli_validate_reports_unreadable_yaml(runner, tmp_path):
+    (tmp_path / "questions").mkdir()
+    (tmp_path / "scam_types.yaml").write_text("- id: [unclosed", encoding="utf-8")
+    result = runner.invoke(args=["bank", "validate", "--dir", str(tmp_path)])
+    assert result.exit_code != 0 and "scam_types.yaml" in result.output
+
+
+def test_cli_import_refuses_an_invalid_bank(runner, app, mini_bank_dir):
+    result = runner.invoke(args=["bank", "import", "--dir", str(mini_bank_dir)])
+    assert result.exit_code != 0 and "nothing imported" in result.output
+    with app.app_context():
+        assert bank_service.current_version() is None

@@ -1,0 +1,51 @@
+"""Start-up rules and migrations."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from config import Config, TestConfig, normalize_database_url
+from quizbot import ConfigurationError, create_app
+
+
+def test_production_without_secret_key_refuses_to_start():
+    class NoSecret(Config):
+        SECRET_KEY = None
+        ENV_NAME = "production"
+
+    with pytest.raises(ConfigurationError, match="SECRET_KEY"):
+        create_app(NoSecret)
+
+
+def test_development_may_start_without_secret_key():
+    class Dev(TestConfig):
+        SECRET_KEY = None
+        TESTING = False
+        ENV_NAME = "development"
+
+    assert create_app(Dev).name == "quizbot"
+
+
+@pytest.mark.parametrize("url,expected", [
+    ("postgres://u@h/db", "postgresql+psycopg://u@h/db"),
+    ("postgresql://u@h/db", "postgresql+psycopg://u@h/db"),
+    ("postgresql+psycopg://u@h/db", "postgresql+psycopg://u@h/db"),
+    ("sqlite:///x.db", "sqlite:///x.db"),
+])
+def test_database_urls_use_psycopg3(url, expected):
+    assert normalize_database_url(url) == expected
+
+
+def test_migrations_build_the_models_schema(tmp_path):
+    """`flask db upgrade` on an empty database gives exactly the models' schema."""
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'm.sqlite3'}", "QUIZBOT_ENV": "development",
+           "FLASK_APP": "quizbot:create_app", "PATH": "/usr/bin:/bin"}
+    flask = [sys.executable, "-m", "flask"]
+    up = subprocess.run(flask + ["db", "upgrade"], env=env, capture_output=True, text=True)
+    assert up.returncode == 0, up.stderr
+    check = subprocess.run(flask + ["db", "check"], env=env, capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "No new upgrade operations detected" in check.stdout + check.stderr
