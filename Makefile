@@ -33,7 +33,7 @@ setup: venv instance/secret_key
 	$(BIN)/flask users ensure-admin
 
 run: setup
-	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - "quizbot:create_app()"
+	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - quizbot.wsgi:app
 
 test: setup
 	$(BIN)/python -m pytest

@@ -67,7 +67,9 @@ class Config:
     QUIZ_AVOID_RECENT_ATTEMPTS = _int("QUIZ_AVOID_RECENT_ATTEMPTS", 3)
 
     CHAT_LOG_TEXT = _bool("CHAT_LOG_TEXT", False)
-    CHAT_RATE_LIMIT = os.environ.get("CHAT_RATE_LIMIT", "30 per minute")
+    # Per resident (user_id) and per IP; many residents can share one IP (village Wi-Fi, NAT).
+    CHAT_RATE_LIMIT = os.environ.get("CHAT_RATE_LIMIT", "20 per minute")
+    CHAT_IP_RATE_LIMIT = os.environ.get("CHAT_IP_RATE_LIMIT", "300 per minute")
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
     TOKEN_TTL_SECONDS = _int("TOKEN_TTL_SECONDS", 12 * 3600)
 
@@ -88,6 +90,15 @@ class Config:
     WECOM_ENCODING_AES_KEY = os.environ.get("WECOM_ENCODING_AES_KEY")
     WECHAT_API_BASE = os.environ.get("WECHAT_API_BASE", "https://api.weixin.qq.com")
     WECOM_API_BASE = os.environ.get("WECOM_API_BASE", "https://qyapi.weixin.qq.com")
+    # Callback limits: body size (413 above), timestamp window, answer deadline (WeChat
+    # waits 5 s), dedupe keeping time, in-chat quiz length and idle expiry, worker threads.
+    WECHAT_MAX_BODY_BYTES = _int("WECHAT_MAX_BODY_BYTES", 64 * 1024)
+    WECHAT_TIMESTAMP_WINDOW_SECONDS = _int("WECHAT_TIMESTAMP_WINDOW_SECONDS", 300)
+    WECHAT_REPLY_TIMEOUT_SECONDS = float(os.environ.get("WECHAT_REPLY_TIMEOUT_SECONDS") or 4.0)
+    WECHAT_DEDUPE_SECONDS = _int("WECHAT_DEDUPE_SECONDS", 3 * 3600)
+    WECHAT_QUIZ_COUNT = _int("WECHAT_QUIZ_COUNT", 5)
+    WECHAT_QUIZ_IDLE_SECONDS = _int("WECHAT_QUIZ_IDLE_SECONDS", 30 * 60)
+    WECHAT_WORKER_THREADS = _int("WECHAT_WORKER_THREADS", 8)
 
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")

@@ -46,9 +46,9 @@ api = QuizbotApi()
 
 def init_api(app: Flask) -> None:
     """Attach flask-smorest and every blueprint."""
-    from . import health, quiz, scam_types
+    from . import chat, health, quiz, scam_types
 
     api.init_app(app)
-    for module in (health, quiz, scam_types):
+    for module in (health, quiz, scam_types, chat):
         api.register_blueprint(module.bp)
     app.before_request(_require_json_body)

@@ -1,12 +1,15 @@
 """Typed models, one module per area; import them from here."""
 
+from .chat import ChatLog
 from .people import ROLES, Region, User
 from .quiz import BankVersion, Question, QuizAnswer, QuizSession, ScamType
 from .types import UTCDateTime, new_token, utcnow
+from .wechat import WechatBinding, WechatMessage, WechatNonce, WechatQuizState
 
 __all__ = [
     "ROLES",
     "BankVersion",
+    "ChatLog",
     "Question",
     "QuizAnswer",
     "QuizSession",
@@ -16,4 +19,8 @@ __all__ = [
     "new_token",
     "User",
     "utcnow",
+    "WechatBinding",
+    "WechatMessage",
+    "WechatNonce",
+    "WechatQuizState",
 ]

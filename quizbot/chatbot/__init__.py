@@ -1,0 +1,9 @@
+"""Scam-check chatbot: normalize → tokenize → match → score → reply. Imports nothing from Flask.
+
+Use ``get_engine(bank_dir).analyze(text)`` from anywhere (CLI, tests, HTTP, WeChat).
+"""
+
+from .engine import ChatEngine, get_engine
+from .verdict import RISK_LEVELS, TypeMatch, Verdict
+
+__all__ = ["RISK_LEVELS", "ChatEngine", "TypeMatch", "Verdict", "get_engine"]

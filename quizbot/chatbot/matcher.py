@@ -1,0 +1,127 @@
+"""Find knowledge-base phrases in a compact text: exact hits plus one-character typos.
+
+Every phrase is indexed by its first two and last two characters. A single substituted
+character ("安全帐户", "屏幕共亨", "刷单反利") always leaves one of those pairs intact, so one
+dictionary look-up per position finds the candidates and rapidfuzz's Hamming distance
+confirms them. No per-phrase scan of the text, so the cost grows with the text, not with
+the size of the knowledge base.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass
+
+import zhconv
+from rapidfuzz.distance import Hamming
+
+# Chosen by measurement on tests/data/chat_cases.yaml (see docs/chatbot.md): fuzzy matching
+# for 3-character phrases produced more false alarms than typos it caught.
+FUZZY_MIN_LEN = 4
+FUZZY_MIN_WEIGHT = 2.0
+FUZZY_FACTOR = 0.7
+
+
+def canonical(phrase: str) -> str:
+    """A phrase in the same form as normalized text (half-width, simplified, lower, compact)."""
+    text = unicodedata.normalize("NFKC", phrase)
+    text = zhconv.convert(text, "zh-hans").lower()
+    return "".join(ch for ch in text if not ch.isspace() and ch not in "*-_·|/")
+
+
+@dataclass(frozen=True)
+class Term:
+    """What a phrase means to one scam type."""
+
+    type_id: str
+    weight: float  # 0 for words that only matter inside combos
+    anchor: bool = False  # learnt from the question bank: ranks types, never raises risk
+
+
+@dataclass(frozen=True)
+class Hit:
+    phrase: str
+    start: int
+    end: int
+    fuzzy: bool
+
+
+class PhraseIndex:
+    """All phrases of the knowledge base with the types they point to."""
+
+    def __init__(self) -> None:
+        self.terms: dict[str, list[Term]] = defaultdict(list)
+        self._by_prefix: dict[str, list[str]] = defaultdict(list)
+        self._by_suffix: dict[str, list[str]] = defaultdict(list)
+
+    def add(self, phrase: str, type_id: str, weight: float, anchor: bool = False) -> str | None:
+        """Register ``phrase`` for ``type_id``; returns its canonical form (None if unusable).
+
+        An anchor never replaces a real red flag of the same type.
+        """
+        key = canonical(phrase)
+        if len(key) < 2:
+            return None
+        terms = self.terms[key]
+        for i, term in enumerate(terms):
+            if term.type_id == type_id:
+                if anchor:
+                    return key
+                if weight > term.weight or term.anchor:
+                    terms[i] = Term(type_id, max(weight, 0.0 if term.anchor else term.weight))
+                return key
+        terms.append(Term(type_id, weight, anchor))
+        return key
+
+    def freeze(self) -> None:
+        """Build the look-up tables once every phrase is in."""
+        self._by_prefix.clear()
+        self._by_suffix.clear()
+        for key, terms in self.terms.items():
+            self._by_prefix[key[:2]].append(key)
+            if self._fuzzy_ok(key, terms):
+                self._by_suffix[key[-2:]].append(key)
+        # Longest first so a long phrase is tried before its own prefix.
+        for bucket in self._by_prefix.values():
+            bucket.sort(key=len, reverse=True)
+        self._fuzzy = {k for k, t in self.terms.items() if self._fuzzy_ok(k, t)}
+
+    @staticmethod
+    def _fuzzy_ok(key: str, terms: list[Term]) -> bool:
+        return len(key) >= FUZZY_MIN_LEN and max(
+            (t.weight for t in terms if not t.anchor), default=0.0) >= FUZZY_MIN_WEIGHT
+
+    def find(self, text: str) -> list[Hit]:
+        """Every exact and one-substitution occurrence of a known phrase in ``text``."""
+        hits: dict[tuple[str, int], Hit] = {}
+        n = len(text)
+        by_prefix, by_suffix, fuzzy = self._by_prefix, self._by_suffix, self._fuzzy
+        for i in range(n - 1):
+            pair = text[i:i + 2]
+            for key in by_prefix.get(pair, ()):
+                end = i + len(key)
+                if end > n:
+                    continue
+                if text.startswith(key, i):
+                    hits[(key, i)] = Hit(key, i, end, False)
+                elif key in fuzzy and (key, i) not in hits and _typo(text[i:end], key):
+                    hits[(key, i)] = Hit(key, i, end, True)
+            for key in by_suffix.get(pair, ()):
+                start = i + 2 - len(key)
+                if start < 0 or (key, start) in hits:
+                    continue
+                window = text[start:i + 2]
+                if window != key and _typo(window, key):
+                    hits[(key, start)] = Hit(key, start, i + 2, True)
+        return list(hits.values())
+
+
+def _typo(window: str, key: str) -> bool:
+    """One substituted character, and the substitute is a CJK character (a real typo)."""
+    if Hamming.distance(window, key, score_cutoff=1) > 1:
+        return False
+    for a, b in zip(window, key, strict=True):
+        if a != b:
+            return "\u4e00" <= a <= "\u9fff"
+    return False

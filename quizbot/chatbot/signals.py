@@ -1,0 +1,117 @@
+"""Signals that cut across scam types: the shape of a scam rather than its story.
+
+Patterns run on the compact text (lower-case, simplified, no spaces). Each generic signal
+counts once per message, whatever the number of hits; weights were tuned on
+tests/data/chat_cases.yaml and checked on scripts/data/holdout_cases.jsonl.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_YOU = r"(?:我|你|您|咱|俺|本人|他|她|老人|妈|爸|家人)?"
+
+
+@dataclass(frozen=True)
+class Signal:
+    id: str
+    label: str  # shown to residents as the reason
+    weight: float
+    pattern: re.Pattern
+
+
+def _sig(id_: str, label: str, weight: float, pattern: str) -> Signal:
+    return Signal(id_, label, weight, re.compile(pattern))
+
+
+GENERIC_SIGNALS: tuple[Signal, ...] = (
+    _sig("pay_first", "要求先转账、先付钱", 2.5,
+         r"(?:让|叫|要|要求|催|逼|需要|必须|得|先)" + _YOU
+         + r".{0,6}(?:转账|转钱|汇款|打款|打钱|付款|交钱|充值|垫付|转到|转给|汇到|打到|缴纳|交纳|转过去|扫码付)"
+         + r"|先(?:交|付|垫|转|充)|转到(?:指定|对方|他的|这个)?(?:账户|账号|卡)"),
+    _sig("credentials", "索要验证码、密码或卡号", 3.0,
+         r"(?:报|说|念|发|给|告诉|提供|输入|填|要)" + _YOU
+         + r".{0,4}(?:验证码|校验码|动态码|密码|卡号|cvv|安全码|身份证号)"
+         + r"|(?:验证码|密码|卡号)(?:发|报|告诉|给)(?:他|她|对方|我|过去)"),
+    _sig("remote_control", "要求屏幕共享或下载陌生软件", 3.0,
+         r"屏幕共享|共享屏幕|开(?:启)?共享|会议软件|远程(?:控制|协助)|向日葵|腾讯会议|zoom"
+         r"|(?:下载|安装|下个|装个|装一个|下一个)(?:一个|个)?.{0,8}(?:app|软件|apk|客户端)"),
+    _sig("safe_account", "“安全账户”", 4.0, r"安全(?:账|帐)(?:户|号)|(?:资金|财产)(?:清查|核查)"),
+    _sig("upfront_fee", "要交保证金、解冻费、手续费", 3.0,
+         r"保证金|解冻费|解冻金|激活费|手续费|工本费|验资|刷流水|流水不足|账户冻结|账号冻结|(?:交|缴|付)(?:税|个税|公证费|押金|会员费|服务费|入会费|入门费)"),
+    _sig("urgency", "催促你马上办", 1.0,
+         r"马上|立刻|立即|赶紧|尽快|限时|今天之内|否则|不然(?:就|会)|过期|逾期|来不及|(?:分钟|小时)内"),
+    _sig("secrecy", "要求保密、不让告诉家人", 2.5,
+         r"(?:不要|别|不能|不许|不准)(?:告诉|跟|和|对)(?:任何人|家人|别人|家里|银行|警察|老公|老婆|孩子|子女)"
+         r"|保密|不要声张|单独(?:房间|一个人)|挂断.{0,4}(?:就|会)"),
+    _sig("stranger", "陌生人主动联系", 1.0,
+         r"陌生|自称|冒充|不认识的|加(?:我|了我)(?:微信|qq|好友|vx|v)|拉(?:我|进)(?:进)?群|私聊|网友|网上认识"),
+    _sig("link", "发来链接或二维码", 1.5,
+         r"https?:|www\.|\.(?:cn|com|net|top|xyz|vip|cc)\b|点(?:击|开)?(?:链接|网址)|扫(?:一扫|码)|二维码"),
+    _sig("too_good", "高回报、稳赚不赔", 2.0,
+         r"稳赚|包赚|保本|零风险|无风险|高回报|高收益|日赚|日入|日结|躺赚|翻倍|翻几倍|翻了?[一二两三四五六七八九十几]倍|内幕|内部消息"
+         r"|稳赢|必赢|百分百中|稳定收益|收益稳定|月息|年化\d|回本|返(?:我|你|钱|现|佣|利)|连本带|多返|佣金|提成|动动手指"),
+    _sig("pay_to_unlock", "先交钱才能提现、放款或解冻", 3.5,
+         r"(?:先|才能|才可以|才可|否则|不然|之前)[^,.!?;，。！？；]{0,12}(?:提现|放款|解冻|到账|领取|领奖|取出|提出来|出款|返还|返款|下款|解封|激活|结算|退回|退还)"
+         r"|(?:提现|放款|解冻|到账|领取|领奖|出款|下款|解封|结算|返还)[^,.!?;，。！？；]{0,12}(?:先|要|需要|得|必须)(?:交|缴|付|充|转|垫)"
+         r"|(?:提不出|取不出|提不了|无法提现|不能提现|提现失败|提现不了)"),
+    _sig("lost_contact", "钱给出去后联系不上", 2.5,
+         r"(?:联系|找)不(?:上|到)|(?:把我|被(?:对方|他|她)?)拉黑|不回(?:了|消息|复)|人找不到|跑路|打不开了|登不上|关机了|失联|消失了|注销了账号"),
+    _sig("private_channel", "要求加私人微信、QQ或进群", 1.0,
+         r"加(?:我|他|她|对方|)?(?:的)?(?:微信|威信|薇信|vx|wx|v信|qq|扣扣|企业微信|好友|群)|加v|\+v|私聊|拉(?:我)?进群|进群"),
+)
+
+# Money already moving: the reply leads with the emergency script.
+MONEY_MOVED = re.compile(
+    r"(?:已经|已|刚刚?|刚才|都|才|一共|总共|前后)(?:给(?:他|她|对方)|向对方)?.{0,3}(?:转了|转账了|转过去|汇了|打了|付了|交了|充了|垫了|转出|被骗|付过去|打过去|汇过去)"
+    r"|正在转|在转账|转了\d|转了[一二两三四五六七八九十几百千万]|被骗了|被骗走|上当了|被骗\d|钱没了|钱被转走"
+)
+
+# Resident has clearly said "no": not a reason to call it safe, but not an emergency either.
+AVOIDED = re.compile(
+    r"(?:直接|马上|就|已经)挂(?:了|断了|掉了)|挂断了|没理|我?拉黑了?(?:他|她|对方|号码)|把(?:他|她|对方|号码)拉黑|没上当|识破|没有转|没转|没给|没告诉|没信"
+    r"|没点|没去|没回|没加|直接删|删了|没下载|没理会|没搭理"
+)
+
+# Asking whether a concrete offer is real: an assessment, not a knowledge question.
+ASKS_ABOUT_OFFER = re.compile(r"靠谱|能做吗|能投吗|能信吗|真的吗|是真的|正常吗|可信吗|合法吗|是不是骗|要不要|该不该|能不能(?:做|投|信|借|买)|可以(?:做|投|信)吗|安全吗")
+
+# A general question ("被骗了应该打什么电话？") rather than the resident's own situation.
+GENERAL_QUESTION = re.compile(r"(?:吗|呢|么|嘛|\?|？|会不会|能不能|可不可以|是不是|怎么办|怎么|什么|哪|多少|几)")
+
+# Negators looked for just before a phrase, in the same clause. "别人", "是不是" and
+# "没多久" are not negations.
+NEGATION = re.compile(
+    r"不会|不要|不用|不能|不可能|从不|绝不|绝对不|没有|别(?!人)|勿|谨防|警惕|防范|小心|不存在|并非|(?<!是)不是|没(?!多久)"
+)
+CLAUSE_TAIL = re.compile(r"[^,.!?;:，。！？；：、\n]*\Z")
+
+# Legitimate notices: real services say "do not share", marketing SMS carry an opt-out.
+LEGIT_MARKERS = re.compile(
+    r"(?:请勿|切勿|不要|勿)(?:泄露|告诉|转发|向他人|透露)|(?:回|退订回?)t|回td|退订|本人操作请忽略|如非本人操作|工作人员不会"
+)
+
+# Reminders and warnings people forward ("凡是…都是诈骗"): knowledge, not a live scam.
+REMINDER = re.compile(
+    r"凡是|都是诈骗|都是骗子|都是骗局|一律是诈骗|提醒(?:大家|您|你|广大)|谨防|警惕|请大家|切记|牢记|防骗知识|反诈宣传|温馨提示"
+)
+
+CLAUSE_BREAK = re.compile(r"[,.!?;:，。！？；：、\n]")
+
+KNOWLEDGE_QUESTION = re.compile(
+    r"(?:怎么|如何|怎样|咋)(?:防范|防止|预防|识别|辨别|避免|区分|判断|防|认出|举报|下载|安装|注册|用)"
+    r"|是什么|什么是|是啥|有哪些|有什么(?:特点|套路|手段|特征|表现|办法|方法)|哪些(?:套路|手段|特征)"
+    r"|(?:常见|典型)的|讲讲|介绍一下|科普|知识|宣传|防骗(?:技巧|知识|小常识)"
+)
+SITUATION = re.compile(
+    r"让我|叫我|要我|给我打|加我|我已经|刚才|刚刚|今天|昨天|对方|他说|她说|说我|问我|找我|给我发|收到|接到|我在|我的"
+)
+
+SMALLTALK = re.compile(
+    r"^(?:你好|您好|hi|hello|嗨|哈喽|在吗|在不在|早上好|晚上好|下午好|谢谢|多谢|感谢|谢啦|好的|ok|收到|嗯|帮助|help|菜单"
+    r"|你是谁|你能做什么|怎么用|能干啥|再见|拜拜)[!！。.,，~?？啊呀呢哈]*$"
+)
+
+MONEY_WORDS = re.compile(r"钱|转账|汇款|付款|红包|银行|卡|元|块|万|贷款|投资|理财|支付宝|微信支付|收款|退款")
+STRANGER_WORDS = re.compile(r"陌生|有人|电话|短信|加我|自称|网友|客服|不认识|私信|找我")
