@@ -77,6 +77,8 @@ class Bank:
     intentional_duplicates: list[tuple[str, str]]
     version: str
     problems: list[str] = field(default_factory=list)  # shape problems found while reading
+    # Extra chatbot phrases per scam type (chat_lexicon.yaml): how residents say it.
+    lexicon: dict[str, list[RedFlag]] = field(default_factory=dict)
 
     def scam_type(self, type_id: str) -> ScamTypeEntry | None:
         return next((s for s in self.scam_types if s.id == type_id), None)
@@ -239,10 +241,25 @@ def load_bank(directory: str | Path) -> Bank:
                 pairs.append((str(pair[0]), str(pair[1])))
             else:
                 problems.append(f"intentional_duplicates.yaml: 每项必须是两个题目 id，得到 {pair!r}")
+    lexicon: dict[str, list[RedFlag]] = {}
+    lexicon_file = root / "chat_lexicon.yaml"
+    if lexicon_file.is_file():
+        data = _read_yaml(lexicon_file) or {}
+        if not isinstance(data, dict):
+            raise BankFormatError("chat_lexicon.yaml: 顶层必须是“类型 id → 短语列表”的映射")
+        for type_id, items in data.items():
+            flags = []
+            for item in _as_list(items):
+                flag = _parse_red_flag(item)
+                if flag is None or not flag.phrase:
+                    problems.append(f"chat_lexicon.yaml [{type_id}]: 无法识别的条目 {item!r}")
+                else:
+                    flags.append(flag)
+            lexicon[str(type_id)] = flags
     version = _sha256(
         {
             "types": [s.raw for s in scam_types],
             "questions": sorted(q.content_hash() for q in questions),
         }
     )
-    return Bank(scam_types, questions, pairs, version, problems)
+    return Bank(scam_types, questions, pairs, version, problems, lexicon)

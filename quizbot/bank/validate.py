@@ -143,6 +143,12 @@ def validate_bank(bank: Bank, floors: Floors | None = None) -> list[str]:
     errors = list(bank.problems)
     errors += _check_scam_types(bank, floors)
     known_types = {s.id for s in bank.scam_types}
+    for type_id, flags in bank.lexicon.items():
+        if type_id not in SCAM_TYPE_IDS:
+            errors.append(f"chat_lexicon.yaml [{type_id}]: 不是 TAXONOMY.md 中的诈骗类型")
+        for flag in flags:
+            if not 0 < flag.weight <= 10:
+                errors.append(f"chat_lexicon.yaml [{type_id}]: “{flag.phrase}” 的 weight 应在 (0, 10]")
     ids = Counter(q.id for q in bank.questions)
     for qid, count in ids.items():
         if count > 1:

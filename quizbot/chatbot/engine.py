@@ -23,13 +23,14 @@ from .normalize import normalize
 from .signals import (
     ASKS_ABOUT_OFFER,
     AVOIDED,
+    CLAUSE_TAIL,
     GENERAL_QUESTION,
     GENERIC_SIGNALS,
     KNOWLEDGE_QUESTION,
     LEGIT_MARKERS,
     MONEY_MOVED,
     MONEY_WORDS,
-    CLAUSE_TAIL,
+    QUIZ_TALK,
     NEGATION,
     REMINDER,
     SITUATION,
@@ -66,7 +67,8 @@ class _TypeData:
 class ChatEngine:
     """Classifies a resident's message against the knowledge base."""
 
-    def __init__(self, scam_types: list[ScamTypeEntry], questions: list | None = None) -> None:
+    def __init__(self, scam_types: list[ScamTypeEntry], questions: list | None = None,
+                 lexicon: dict | None = None) -> None:
         self.types: dict[str, _TypeData] = {}
         self.topics: dict[str, ScamTypeEntry] = {}
         self.index = PhraseIndex()
@@ -80,7 +82,7 @@ class ChatEngine:
                         self.names[key] = entry.id
                 continue
             data = _TypeData(entry)
-            for flag in entry.red_flags:
+            for flag in [*entry.red_flags, *(lexicon or {}).get(entry.id, [])]:
                 self.index.add(flag.phrase, entry.id, flag.weight)
             for alias in [entry.name, *entry.aliases]:
                 key = self.index.add(alias, entry.id, ALIAS_WEIGHT)
@@ -117,7 +119,7 @@ class ChatEngine:
     def from_bank_dir(cls, directory: str | Path) -> ChatEngine:
         """Build from a question_bank/ directory."""
         bank = load_bank(directory)
-        return cls(bank.scam_types, bank.questions)
+        return cls(bank.scam_types, bank.questions, bank.lexicon)
 
     def warm(self) -> None:
         """Run one message through every stage so the first resident does not wait."""
@@ -148,16 +150,21 @@ class ChatEngine:
 
         # Questions about scams in general ("怎么防范刷单诈骗？", "被骗了应该打什么电话？")
         # get the knowledge entry, not an alarm; questions about an offer ("靠谱吗") do not.
-        if not situation and not ASKS_ABOUT_OFFER.search(compact) and (
+        if not situation and "您" not in compact and not ASKS_ABOUT_OFFER.search(compact) and (
             KNOWLEDGE_QUESTION.search(compact)
-            or (GENERAL_QUESTION.search(compact) and len(compact) <= 60)
+            or (len(compact) <= 60 and GENERAL_QUESTION.search(compact))
         ):
             asked = self._asked_topic(compact, hits)
-            if asked:
+            if asked is None and (hits or "骗" in compact):
+                ranked = sorted(rank_scores.items(), key=lambda kv: kv[1], reverse=True)
+                asked = ranked[0][0] if ranked else "prevention_basics"
+            if asked in self.types or asked in self.topics:
                 entry = self.types[asked].entry if asked in self.types else self.topics[asked]
                 return replies.knowledge(entry, norm.truncated)
 
-        if len(compact) <= 24 and SMALLTALK.match(compact) and not hits:
+        if (len(compact) <= 24 and SMALLTALK.match(compact) and not hits) or (
+            len(compact) <= 40 and QUIZ_TALK.search(compact) and not situation
+        ):
             return replies.smalltalk(compact, norm.truncated)
 
         top_flags = max(flag_scores.values(), default=0.0)
