@@ -44,6 +44,9 @@ def create_app(config: object | None = None) -> Flask:
     from .errors import register_error_handlers
 
     init_api(app)
+    from .wechat import bp as wechat_bp
+
+    app.register_blueprint(wechat_bp)  # /wechat and /wecom: plain text/XML, outside /api
     # After flask-smorest, so our envelope replaces its error handler.
     register_error_handlers(app)
 

@@ -19,7 +19,16 @@ _SPACES = re.compile(r"\s+")
 _NOISE = frozenset(" \t\n*-_·•|/\\~^`'\"“”‘’")
 
 # Traditional characters zhconv knows; texts without any skip the (slower) conversion.
+def _load_zhconv() -> None:
+    # zhconv's default loader leaves its dictionary file open (a ResourceWarning); loading it
+    # by path takes its other branch, which closes the file.
+    import os
+
+    zhconv.zhconv.loaddict(os.path.join(os.path.dirname(zhconv.zhconv.__file__), "zhcdict.json"))
+
+
 def _traditional_only() -> frozenset[str]:
+    _load_zhconv()
     table = zhconv.zhconv.getdict("zh-hans")
     simplified = {ch for value in table.values() for ch in value}
     return frozenset(k for k, v in table.items() if len(k) == 1 and k != v and k not in simplified)

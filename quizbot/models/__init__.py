@@ -1,13 +1,35 @@
 """Typed models, one module per area; import them from here."""
 
 from .chat import ChatLog
-from .people import ROLES, Region, User
+from .people import (
+    ROLES,
+    AuditLog,
+    AuthToken,
+    CampaignCode,
+    Household,
+    IntegrityFlag,
+    Member,
+    Region,
+    RegionScoreStat,
+    RegionTypeStat,
+    User,
+    Visit,
+)
 from .quiz import BankVersion, Question, QuizAnswer, QuizSession, ScamType
 from .types import UTCDateTime, new_token, utcnow
 from .wechat import WechatBinding, WechatMessage, WechatNonce, WechatQuizState
 
 __all__ = [
     "ROLES",
+    "AuditLog",
+    "AuthToken",
+    "CampaignCode",
+    "Household",
+    "IntegrityFlag",
+    "Member",
+    "RegionScoreStat",
+    "RegionTypeStat",
+    "Visit",
     "BankVersion",
     "ChatLog",
     "Question",
