@@ -24,6 +24,7 @@ from .signals import (
     ASKS_ABOUT_OFFER,
     AVOIDED,
     CLAUSE_TAIL,
+    FIRST_PERSON,
     GENERAL_QUESTION,
     GENERIC_SIGNALS,
     KNOWLEDGE_QUESTION,
@@ -43,6 +44,8 @@ log = logging.getLogger(__name__)
 jieba.setLogLevel(logging.WARNING)  # its start-up chatter is not our users' business
 
 ALIAS_WEIGHT = 2.5
+# Topics whose red flags describe a live danger (a stranger luring a child), scored like a type.
+SCORED_TOPICS = frozenset({"child_safety"})
 COMBO_WORD_WEIGHT = 0.75  # a word named in a combo is also weak evidence on its own
 NEGATED_FACTOR = 0.25
 GENERIC_FACTOR = 0.8
@@ -51,7 +54,7 @@ AVOIDED_FACTOR = 0.5
 # cases and checked on the hold-out set (docs/chatbot.md has the figures).
 SCALE = 6.0
 HIGH_AT = 65
-MEDIUM_AT = 40
+MEDIUM_AT = 35
 MIN_TYPE_SCORE = 1.0
 ANCHOR_CAP = 2.5
 NEGATION_WINDOW = 8
@@ -74,7 +77,7 @@ class ChatEngine:
         self.index = PhraseIndex()
         self.names: dict[str, str] = {}  # canonical type name/alias -> type id (knowledge questions)
         for entry in scam_types:
-            if entry.kind != "scam":
+            if entry.kind != "scam" and entry.id not in SCORED_TOPICS:
                 self.topics[entry.id] = entry
                 for alias in [entry.name, *entry.aliases]:
                     key = self.index.add(alias, entry.id, 0.0)
@@ -152,7 +155,8 @@ class ChatEngine:
         # get the knowledge entry, not an alarm; questions about an offer ("靠谱吗") do not.
         if not situation and "您" not in compact and not ASKS_ABOUT_OFFER.search(compact) and (
             KNOWLEDGE_QUESTION.search(compact)
-            or (len(compact) <= 60 and GENERAL_QUESTION.search(compact))
+            or (len(compact) <= 60 and GENERAL_QUESTION.search(compact)
+                and not FIRST_PERSON.search(compact))
         ):
             asked = self._asked_topic(compact, hits)
             if asked is None and (hits or "骗" in compact):
@@ -298,7 +302,7 @@ class ChatEngine:
         for word, topic in (("防骗", "prevention_basics"), ("反诈", "prevention_basics"),
                             ("96110", "prevention_basics"), ("诈骗", "prevention_basics"),
                             ("拐骗", "child_safety"), ("拐卖", "child_safety")):
-            if word in compact and topic in self.topics:
+            if word in compact and (topic in self.topics or topic in self.types):
                 return topic
         return None
 

@@ -117,11 +117,16 @@ class PhraseIndex:
         return list(hits.values())
 
 
+# Characters that change what a phrase means when swapped for each other ("卖医保卡" is a
+# scam sign, "用医保卡" is daily life): a substitution involving one of them is not a typo.
+_MEANINGFUL = frozenset("买卖租借收用办开关不没无有要给拿送存取查退交付转还欠领发")
+
+
 def _typo(window: str, key: str) -> bool:
-    """One substituted character, and the substitute is a CJK character (a real typo)."""
+    """One substituted CJK character that does not change the phrase's meaning."""
     if Hamming.distance(window, key, score_cutoff=1) > 1:
         return False
     for a, b in zip(window, key, strict=True):
         if a != b:
-            return "\u4e00" <= a <= "\u9fff"
+            return "\u4e00" <= a <= "\u9fff" and a not in _MEANINGFUL and b not in _MEANINGFUL
     return False

@@ -77,6 +77,9 @@ AVOIDED = re.compile(
 # Asking whether a concrete offer is real: an assessment, not a knowledge question.
 ASKS_ABOUT_OFFER = re.compile(r"靠谱|能做吗|能投吗|能信吗|真的吗|是真的|正常吗|可信吗|合法吗|是不是骗|要不要|该不该|能不能(?:做|投|信|借|买)|可以(?:做|投|信)吗|安全吗")
 
+# The resident speaks about themselves: an account to assess, not a general question.
+FIRST_PERSON = re.compile(r"我(?!们|国|市|县|区|省)|俺|咱家|我家")
+
 # A general question ("被骗了应该打什么电话？") rather than the resident's own situation.
 GENERAL_QUESTION = re.compile(
     r"(?:会不会|能不能|可不可以|应该|怎么办|还能|可以吗|是什么|有没有用|管用吗|算不算|有哪些|什么电话|打什么|找谁)"
@@ -92,7 +95,7 @@ CLAUSE_TAIL = re.compile(r"[^,.!?;:，。！？；：、\n]*\Z")
 
 # Legitimate notices: real services say "do not share", marketing SMS carry an opt-out.
 LEGIT_MARKERS = re.compile(
-    r"(?:请勿|切勿|不要|勿)(?:泄露|告诉|转发|向他人|透露)|(?:回|退订回?)t|回td|退订|本人操作请忽略|如非本人操作|工作人员不会"
+    r"(?:请勿|切勿|勿)(?:泄露|告诉|转发|向他人|透露)|不要(?:泄露|透露|转发)给?(?:他人|任何人|别人)|(?:回|退订回?)t|回td|退订|本人操作请忽略|如非本人操作|工作人员不会"
 )
 
 # Reminders and warnings people forward ("凡是…都是诈骗"): knowledge, not a live scam.
