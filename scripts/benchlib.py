@@ -55,7 +55,9 @@ class Server:
         env = self.env()
         flask = [str(VENV_BIN / "flask")]
         for args in (["db", "upgrade"], ["bank", "import"]):
-            subprocess.run(flask + args, env=env, cwd=ROOT, check=True, capture_output=True)
+            done = subprocess.run(flask + args, env=env, cwd=ROOT, capture_output=True, text=True)
+            if done.returncode != 0:
+                raise RuntimeError(f"flask {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
         self.port = free_port()
         self.proc = subprocess.Popen(
             [str(VENV_BIN / "gunicorn"), "--workers", str(self.workers), "--bind",
