@@ -154,7 +154,7 @@ class ChatEngine:
         # Questions about scams in general ("怎么防范刷单诈骗？", "被骗了应该打什么电话？")
         # get the knowledge entry, not an alarm; questions about an offer ("靠谱吗") do not.
         if not situation and "您" not in compact and not ASKS_ABOUT_OFFER.search(compact) and (
-            KNOWLEDGE_QUESTION.search(compact)
+            (len(compact) <= 80 and KNOWLEDGE_QUESTION.search(compact))
             or (len(compact) <= 60 and GENERAL_QUESTION.search(compact)
                 and not FIRST_PERSON.search(compact))
         ):

@@ -82,7 +82,7 @@ FIRST_PERSON = re.compile(r"我(?!们|国|市|县|区|省)|俺|咱家|我家")
 
 # A general question ("被骗了应该打什么电话？") rather than the resident's own situation.
 GENERAL_QUESTION = re.compile(
-    r"(?:会不会|能不能|可不可以|应该|怎么办|还能|可以吗|是什么|有没有用|管用吗|算不算|有哪些|什么电话|打什么|找谁)"
+    r"(?:会不会|能不能|可不可以|怎么办|可以吗|是什么|有没有用|管用吗|算不算|有哪些|什么电话|打什么|找谁)"
     r".{0,20}[?？吗呢]?$|[吗呢][?？]?$"
 )
 
