@@ -72,6 +72,8 @@ class Config:
     CHAT_IP_RATE_LIMIT = os.environ.get("CHAT_IP_RATE_LIMIT", "300 per minute")
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
     TOKEN_TTL_SECONDS = _int("TOKEN_TTL_SECONDS", 12 * 3600)
+    # Household import uploads (CSV/XLSX) may be larger than ordinary JSON requests.
+    IMPORT_MAX_BYTES = _int("IMPORT_MAX_BYTES", 64 * 1024 * 1024)
 
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)

@@ -124,8 +124,9 @@ def test_wrong_and_missing_answers_score_and_name_weak_types(quiz_client, loaded
     data = start(quiz_client, count=4)
     answers = correct_answers(loaded_app, data["session_id"])
     ids = list(answers)
-    answers[ids[0]] = ["A"] if answers[ids[0]] != ["A"] else ["B"]
-    wrong_type = next(q["scam_type"] for q in data["questions"] if q["id"] == ids[0])
+    first = next(q for q in data["questions"] if q["id"] == ids[0])
+    answers[ids[0]] = [next(o["key"] for o in first["options"] if [o["key"]] != answers[ids[0]])]
+    wrong_type = first["scam_type"]
     del answers[ids[1]]
     result = quiz_client.post(f"/api/v1/quiz/sessions/{data['session_id']}/answers",
                               json={"answers": answers}).get_json()["data"]
@@ -155,8 +156,8 @@ def test_different_submission_after_first_is_409(quiz_client, loaded_app):
     url = f"/api/v1/quiz/sessions/{data['session_id']}/answers"
     answers = correct_answers(loaded_app, data["session_id"])
     quiz_client.post(url, json={"answers": answers})
-    first_id = next(iter(answers))
-    answers[first_id] = ["A"] if answers[first_id] != ["A"] else ["B"]
+    first = data["questions"][0]
+    answers[first["id"]] = [next(o["key"] for o in first["options"] if [o["key"]] != answers[first["id"]])]
     assert_envelope(quiz_client.post(url, json={"answers": answers}), 409, "already_submitted")
 
 

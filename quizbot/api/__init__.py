@@ -32,7 +32,7 @@ def _require_json_body() -> None:
         raise BadRequest("请求体不是合法的 JSON", code="malformed_json")
 
 
-MULTIPART_ENDPOINTS: set[str] = set()
+MULTIPART_ENDPOINTS: set[str] = {"households.import_households"}
 
 
 class QuizbotApi(Api):
@@ -46,9 +46,9 @@ api = QuizbotApi()
 
 def init_api(app: Flask) -> None:
     """Attach flask-smorest and every blueprint."""
-    from . import chat, health, quiz, scam_types
+    from . import auth, chat, coverage, health, households, quiz, regions, reports, scam_types, visits
 
     api.init_app(app)
-    for module in (health, quiz, scam_types, chat):
+    for module in (health, quiz, scam_types, chat, auth, regions, households, visits, coverage, reports):
         api.register_blueprint(module.bp)
     app.before_request(_require_json_body)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app
+from flask import current_app, jsonify
 from flask_smorest import Blueprint
 
 from ..services import quiz as quiz_service
@@ -37,12 +37,15 @@ def create_session(payload: dict):
         scam_types=payload.get("scam_types"),
         client_id=participant.get("client_id"),
         invite_code=participant.get("invite_code"),
+        member_id=participant.get("member_id"),
         avoid_recent=config["QUIZ_AVOID_RECENT_ATTEMPTS"],
         ttl_seconds=config["QUIZ_SESSION_TTL_SECONDS"],
     )
     session, questions = quiz_service.create_session(options)
-    return {"data": {"session_id": session.id, "expires_at": session.expires_at,
-                     "questions": [public_question(q) for q in questions]}}
+    # jsonify directly: this is the hot path, and the body is already plain data (the schema
+    # above still documents it).
+    return jsonify({"data": {"session_id": session.id, "expires_at": session.expires_at.isoformat(),
+                             "questions": [public_question(q) for q in questions]}}), 201
 
 
 @bp.route("/sessions/<string:session_id>/answers", methods=["POST"])
@@ -50,7 +53,7 @@ def create_session(payload: dict):
 @bp.response(200, envelope(QuizResultSchema))
 def submit_answers(payload: dict, session_id: str):
     """Score the answers once; sending the same answers again returns the stored result."""
-    return {"data": quiz_service.submit_answers(session_id, payload["answers"])}
+    return jsonify({"data": quiz_service.submit_answers(session_id, payload["answers"])})
 
 
 @bp.route("/sessions/<string:session_id>")

@@ -77,6 +77,13 @@ class QuizSession(db.Model):
     channel: Mapped[str] = mapped_column(sa.String(16), default="api")  # api | wechat | wecom
     client_id: Mapped[str | None] = mapped_column(sa.String(64), index=True)
     invite_code: Mapped[str | None] = mapped_column(sa.String(32))
+    # Credited on submission (services.households): the household and member of the invite
+    # code, or only the region of a campaign code.
+    household_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("household.id", ondelete="SET NULL"), index=True)
+    member_id: Mapped[int | None] = mapped_column(sa.ForeignKey("member.id", ondelete="SET NULL"))
+    region_id: Mapped[int | None] = mapped_column(sa.ForeignKey("region.id"), index=True)
+    credited: Mapped[bool] = mapped_column(default=False)
 
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     submission_hash: Mapped[str | None] = mapped_column(sa.String(64))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -131,6 +132,7 @@ def import_bank(bank: Bank) -> ImportReport:
         # Re-importing an older version makes it current again.
         known.imported_at = utcnow()
     db.session.commit()
+    clear_cache()
     return report
 
 
@@ -144,22 +146,42 @@ def scam_type_dict(row: ScamType) -> dict:
     }
 
 
-def current_version() -> str | None:
-    """The content hash of the bank now in force, or None before the first import."""
-    return db.session.execute(
+# How long a process trusts its last look at the current bank version. Under load this saves
+# a query per request; an import is seen by every worker and instance within this time.
+VERSION_TTL_SECONDS = 2.0
+_version_seen: tuple[float, str | None] = (0.0, None)
+
+
+def current_version(max_age: float | None = None) -> str | None:
+    """The content hash of the bank now in force, or None before the first import.
+
+    With ``max_age`` a value read less than that many seconds ago is reused.
+    """
+    global _version_seen
+    seen_at, seen = _version_seen
+    if max_age is not None and seen is not None and time.monotonic() - seen_at < max_age:
+        return seen
+    version = db.session.execute(
         sa.select(BankVersion.content_hash)
         .order_by(BankVersion.imported_at.desc(), BankVersion.id.desc())
         .limit(1)
     ).scalar_one_or_none()
+    _version_seen = (time.monotonic(), version)
+    return version
 
 
 _cache: dict[str, BankSnapshot] = {}
 _cache_lock = threading.Lock()
 
 
+def cached_snapshot(version: str) -> BankSnapshot | None:
+    """The snapshot of ``version`` if this process has it cached (no query)."""
+    return _cache.get(version)
+
+
 def snapshot(version: str | None = None) -> BankSnapshot | None:
     """The cached questions of ``version`` (default: the current one)."""
-    version = version or current_version()
+    version = version or current_version(max_age=VERSION_TTL_SECONDS)
     if version is None:
         return None
     cached = _cache.get(version)
@@ -186,6 +208,8 @@ def snapshot(version: str | None = None) -> BankSnapshot | None:
 
 
 def clear_cache() -> None:
-    """Forget cached snapshots (tests and imports call this)."""
+    """Forget cached snapshots and the last version seen (tests and imports call this)."""
+    global _version_seen
     with _cache_lock:
         _cache.clear()
+        _version_seen = (0.0, None)

@@ -34,6 +34,7 @@ class DrawOptions:
     scam_types: list[str] | None = None
     client_id: str | None = None
     invite_code: str | None = None
+    member_id: int | None = None
     channel: str = "api"
     avoid_recent: int = 3
     ttl_seconds: int = 7200
@@ -124,6 +125,9 @@ def create_session(options: DrawOptions) -> tuple[QuizSession, list[QuestionData
         if options.client_id and options.avoid_recent
         else set()
     )
+    from . import households as household_service
+
+    credit = household_service.resolve_participant(options.invite_code, options.member_id)
     rng = random.Random()
     questions = draw_questions(pool, options.count, rng, avoid)
     now = utcnow()
@@ -137,10 +141,18 @@ def create_session(options: DrawOptions) -> tuple[QuizSession, list[QuestionData
         channel=options.channel,
         client_id=options.client_id,
         invite_code=options.invite_code,
+        household_id=credit.household_id,
+        member_id=credit.member_id,
+        region_id=credit.region_id,
     )
     db.session.add(session)
     db.session.commit()
     return session, questions
+
+
+def _snapshot_for(session: QuizSession) -> BankSnapshot:
+    """The bank the attempt was drawn from when it is still cached, else the current one."""
+    return bank_service.cached_snapshot(session.bank_version) or _snapshot(None)
 
 
 def get_session(session_id: str) -> QuizSession:
@@ -153,7 +165,7 @@ def get_session(session_id: str) -> QuizSession:
 
 def session_questions(session: QuizSession) -> list[QuestionData]:
     """The questions of an attempt, in the order they were drawn."""
-    snap = _snapshot(None)
+    snap = _snapshot_for(session)
     return [snap.questions[qid] for qid in session.question_ids if qid in snap.questions]
 
 
@@ -247,7 +259,7 @@ def submit_answers(session_id: str, answers: dict) -> dict:
     attempt is claimed with a conditional UPDATE, so only one submission can win.
     """
     session = get_session(session_id)
-    snap = _snapshot(None)
+    snap = _snapshot_for(session)
     normalized = _normalize_answers(session, answers, snap)
     digest = _submission_hash(normalized)
     if session.submitted_at is not None:
@@ -279,6 +291,9 @@ def submit_answers(session_id: str, answers: dict) -> dict:
     db.session.execute(
         sa.insert(QuizAnswer), [{"session_id": session.id, **row} for row in rows]
     )
+    from . import households as household_service
+
+    household_service.settle_session(session)  # credit the household/region, or hold for review
     db.session.commit()
     db.session.refresh(session)
     return result

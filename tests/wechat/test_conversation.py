@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 import threading
 import time
-import types
 
 import pytest
 import sqlalchemy as sa
@@ -325,53 +324,42 @@ def test_quiz_without_a_bank(wx_app, app):
 # --- binding to a household -------------------------------------------------------------
 
 
-@pytest.fixture
-def fake_households(monkeypatch):
-    """A stand-in for the officers' household service, until it is there."""
-    household = types.SimpleNamespace(id=42, invite_code="HOME2024")
-    module = types.ModuleType("quizbot.services.households")
-    module.find_by_invite_code = lambda code: household if code == "HOME2024" else None
-    monkeypatch.setitem(sys.modules, "quizbot.services.households", module)
-    import quizbot.services as services_pkg
-
-    monkeypatch.setattr(services_pkg, "households", module, raising=False)
-    return household
-
-
 def _finish_quiz(wx, app, user):
     for _ in range(5):
         wx.say(_reply_for(_current_question(app, user)), user=user)
 
 
-def test_bind_then_quiz_credits_the_household_code(wx, wx_app, fake_households):
+def test_bind_then_quiz_credits_the_household(wx, wx_app):
+    """绑定 with a real household's invite code, then 答题: the attempt credits that household."""
+    from tests.officers.conftest import age_session, build_tree, make_household
+
+    with wx_app.app_context():
+        build_tree()
+        household = make_household("H-WX-1", "G1")
+        code, household_id = household.invite_code, household.id
     user = "oBindUser01"
     assert "邀请码" in wx.say("绑定 NOPE", user=user)
-    assert "绑定成功" in wx.say("绑定 HOME2024", user=user)
+    assert "绑定成功" in wx.say(f"绑定 {code}", user=user)
     assert "计入您绑定的家庭" in wx.say("答题", user=user)
+    with wx_app.app_context():
+        session_id = db.session.execute(sa.select(QuizSession.id)).scalar_one()
+    age_session(wx_app, session_id)  # answered at a human pace, so not held as too fast
     _finish_quiz(wx, wx_app, user)
     with wx_app.app_context():
-        session = db.session.execute(sa.select(QuizSession)).scalar_one()
-        assert session.invite_code == "HOME2024" and session.submitted_at is not None
+        session = db.session.get(QuizSession, session_id)
+        assert session.submitted_at is not None and session.invite_code == code
+        assert session.household_id == household_id and session.credited
         binding = db.session.execute(sa.select(WechatBinding)).scalar_one()
-        assert binding.household_id == 42
+        assert binding.household_id == household_id
 
 
-def test_bind_usage(wx, fake_households):
+def test_bind_usage(wx):
     assert "例如" in wx.say("绑定")
 
 
 def test_bind_closed_until_households_exist(wx, monkeypatch):
     monkeypatch.setitem(sys.modules, "quizbot.services.households", None)
     assert wx.say("绑定 HOME2024") == "绑定功能暂未开放，请稍后再试。"
-
-
-def test_bind_credits_a_real_household(wx, wx_app):
-    """The happy path against the officers' real household service."""
-    households = pytest.importorskip("quizbot.services.households")
-    make = getattr(households, "create_household", None)
-    if make is None:
-        pytest.skip("household service has no create_household yet")
-    pytest.skip("wire up once the household service API is settled")
 
 
 def test_account_name_round_trip(wx):

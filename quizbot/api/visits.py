@@ -1,0 +1,39 @@
+"""Door-to-door visits: re-sending the same visit id is harmless."""
+
+from __future__ import annotations
+
+from ..extensions import db
+from ..models import Household, User
+from ..services import visits as visit_service
+from .auth import current_scope, officer_blueprint
+from .officer_schemas import VisitCreateSchema, VisitSchema
+from .schemas import envelope
+
+VISIT_ENVELOPE = envelope(VisitSchema)
+
+bp = officer_blueprint("visits", __name__, "/api/v1/visits", "入户走访")
+
+
+def visit_data(visit) -> dict:
+    """A visit as plain data."""
+    household = db.session.get(Household, visit.household_id)
+    officer = db.session.get(User, visit.officer_id)
+    return {"client_id": visit.client_id, "household": household.code if household else None,
+            "outcome": visit.outcome, "visited_at": visit.visited_at, "latitude": visit.latitude,
+            "longitude": visit.longitude, "note": visit.note,
+            "officer": officer.username if officer else None,
+            "held_for_review": visit_service.is_held(visit)}
+
+
+@bp.route("", methods=["POST"])
+@bp.arguments(VisitCreateSchema)
+@bp.response(201, VISIT_ENVELOPE)
+@bp.alt_response(200, schema=VISIT_ENVELOPE, description="同一编号已记录过：返回已存的走访")
+@bp.alt_response(409, description="同一编号已提交过不同的内容")
+def create_visit(payload: dict):
+    """Record a visit (outcome, time, optional GPS and note) for a household in the jurisdiction."""
+    visit, created = visit_service.record(
+        current_scope(), visit_id=payload["id"], household_code=payload["household"],
+        outcome=payload["outcome"], visited_at=payload["visited_at"],
+        latitude=payload.get("latitude"), longitude=payload.get("longitude"), note=payload.get("note"))
+    return {"data": visit_data(visit)}, 201 if created else 200

@@ -1,0 +1,152 @@
+"""Household import (CSV/XLSX, all or nothing), list/search with masked phones, QR codes."""
+
+from __future__ import annotations
+
+import io
+
+import sqlalchemy as sa
+from openpyxl import Workbook
+
+from quizbot.extensions import db
+from quizbot.models import AuditLog, Household, Member
+from quizbot.services.households import mask_phone
+from tests.test_api_errors import assert_envelope
+
+HEADER = "户编号,地址,门牌号,户主,联系电话,成员姓名,性别,年龄段,标签,区域编码"
+GOOD = [
+    "H001,甲村一组,3,王大,13812341234,王大,男,60-69,老人,G1",
+    "H001,甲村一组,3,王大,13812341234,李二,女,36-59,,G1",
+    "H002,甲村二组,12,赵三,13900001111,赵三,男,18-35,务工经商、学生,G2",
+]
+
+
+def csv_bytes(lines) -> bytes:
+    return ("\n".join([HEADER, *lines]) + "\n").encode("utf-8")
+
+
+def upload(client, headers, data: bytes, name="households.csv", region="V1"):
+    return client.post("/api/v1/households/import", headers=headers, content_type="multipart/form-data",
+                       data={"region": region, "file": (io.BytesIO(data), name)})
+
+
+def test_mask_phone():
+    assert mask_phone("13812341234") == "138****1234"
+    assert mask_phone(None) is None and mask_phone("12") == "**"
+
+
+def test_import_csv_creates_households_and_members(oclient, tokens, officer_app):
+    response = upload(oclient, tokens["station"], csv_bytes(GOOD))
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["data"] == {"rows": 3, "households_created": 2, "households_updated": 0,
+                                           "members_created": 3, "members_updated": 0}
+    with officer_app.app_context():
+        h = db.session.execute(sa.select(Household).where(Household.code == "H001")).scalar_one()
+        assert h.member_count == 2 and len(h.invite_code) >= 16
+        tags = db.session.execute(sa.select(Member.tags).where(Member.name == "赵三")).scalar_one()
+        assert tags == ["student", "worker_merchant"]
+        assert "household_import" in db.session.execute(sa.select(AuditLog.action)).scalars().all()
+
+
+def test_reimport_updates_instead_of_duplicating(oclient, tokens, officer_app):
+    upload(oclient, tokens["station"], csv_bytes(GOOD))
+    again = GOOD[:2] + ["H002,甲村二组新址,12,赵三,13900002222,赵三,男,18-35,,G2",
+                        "H002,甲村二组新址,12,赵三,13900002222,赵小,女,0-17,学生,G2"]
+    response = upload(oclient, tokens["station"], csv_bytes(again))
+    assert response.get_json()["data"]["households_updated"] == 2
+    assert response.get_json()["data"]["members_created"] == 1
+    with officer_app.app_context():
+        assert db.session.execute(sa.select(sa.func.count()).select_from(Household)).scalar_one() == 2
+        h = db.session.execute(sa.select(Household).where(Household.code == "H002")).scalar_one()
+        assert h.address == "甲村二组新址" and h.member_count == 2
+
+
+def test_every_bad_row_is_reported_and_nothing_imported(oclient, tokens, officer_app):
+    bad = GOOD + [
+        ",无户号,1,某,13812341234,某,男,,,G1",            # row 5: missing code
+        "H003,地址,1,孙,12345,孙,男,,,G1",                  # row 6: bad phone
+        "H004,地址,1,周,13812341234,周,未知,200岁,外星人,G1",  # row 7: sex, age band, tag
+        "H001,另一个地址,3,王大,13812341234,王三,男,,,G1",     # row 8: inconsistent address
+        "H001,甲村一组,3,王大,13812341234,王大,男,,,G1",       # row 9: duplicate member
+        "H005,地址,1,吴,13812341234,吴,男,,,V9",             # row 10: region outside
+        "H006," + "长" * 201 + ",1,吴,13812341234,吴,男,,,G1",  # row 11: too long
+    ]
+    error = assert_envelope(upload(oclient, tokens["station"], csv_bytes(bad)), 422, "import_invalid")
+    found = {(e["row"], e["column"]) for e in error["details"]["errors"]}
+    assert {(5, "户编号"), (6, "联系电话"), (7, "性别"), (7, "年龄段"), (7, "标签"), (8, "地址"),
+            (9, "成员姓名"), (10, "区域编码"), (11, "地址")} <= found
+    with officer_app.app_context():
+        assert db.session.execute(sa.select(sa.func.count()).select_from(Household)).scalar_one() == 0
+
+
+def test_import_bad_inputs(oclient, tokens):
+    assert "columns" in assert_envelope(upload(oclient, tokens["station"], b"foo,bar\n1,2\n"), 422)["details"]
+    assert_envelope(upload(oclient, tokens["station"], (HEADER + "\n").encode()), 422)
+    assert_envelope(upload(oclient, tokens["station"], b"x", name="a.pdf"), 422)
+    assert_envelope(upload(oclient, tokens["station"], b"PK\x03\x04garbage", name="a.xlsx"), 422)
+    missing = oclient.post("/api/v1/households/import", headers=tokens["station"],
+                           content_type="multipart/form-data", data={"region": "V1"})
+    assert "file" in assert_envelope(missing, 422)["details"]
+    assert_envelope(upload(oclient, tokens["station"], csv_bytes(GOOD), region="V9"), 404)
+    assert_envelope(upload(oclient, tokens["grid"], csv_bytes(GOOD), region="G1"), 403)
+    as_json = oclient.post("/api/v1/households/import", headers=tokens["station"], json={"region": "V1"})
+    assert_envelope(as_json, 422)
+
+
+def test_import_xlsx(oclient, tokens):
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(HEADER.split(","))
+    for line in GOOD:
+        cells = line.split(",")
+        cells[4] = int(cells[4])  # phones typed as numbers in Excel
+        sheet.append(cells)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    response = upload(oclient, tokens["station"], buffer.getvalue(), name="户籍.xlsx")
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["data"]["households_created"] == 2
+
+
+def test_cli_import_with_progress(officer_app, tmp_path):
+    path = tmp_path / "h.csv"
+    path.write_bytes(csv_bytes(GOOD))
+    result = officer_app.test_cli_runner().invoke(args=["households", "import", str(path), "--region", "V1"])
+    assert result.exit_code == 0, result.output
+    assert "2 households created" in result.output
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(csv_bytes(["H9,地址,1,孙,12345,孙,男,,,G1"]))
+    result = officer_app.test_cli_runner().invoke(args=["households", "import", str(bad), "--region", "V1"])
+    assert result.exit_code != 0 and "row 2 联系电话" in result.output
+
+
+def test_list_is_paginated_masked_and_scoped(oclient, tokens):
+    upload(oclient, tokens["station"], csv_bytes(GOOD))
+    response = oclient.get("/api/v1/households", query_string={"region": "V1", "per_page": 1},
+                           headers=tokens["officer"])
+    body = response.get_json()
+    assert body["meta"] == {"page": 1, "per_page": 1, "total": 2}
+    item = body["data"][0]
+    assert {"code", "invite_code", "visited", "quizzed"} <= set(item)
+    assert item["phone"] == "138****1234" and "13812341234" not in response.get_data(as_text=True)
+    grid = oclient.get("/api/v1/households", headers=tokens["grid"]).get_json()  # default: own region
+    assert [h["code"] for h in grid["data"]] == ["H001"]
+    found = oclient.get("/api/v1/households", query_string={"region": "V1", "q": "赵"},
+                        headers=tokens["officer"]).get_json()
+    assert [h["code"] for h in found["data"]] == ["H002"]
+    assert_envelope(oclient.get("/api/v1/households", query_string={"page": 0}, headers=tokens["officer"]), 422)
+    assert_envelope(oclient.get("/api/v1/households", query_string={"per_page": "x"}, headers=tokens["officer"]), 422)
+    assert_envelope(oclient.get("/api/v1/households", query_string={"region": "V9"}, headers=tokens["officer"]), 404)
+    assert_envelope(oclient.get("/api/v1/households", headers=tokens["root"]), 422)  # admin: region required
+
+
+def test_detail_and_qr_codes(oclient, tokens):
+    upload(oclient, tokens["station"], csv_bytes(GOOD))
+    data = oclient.get("/api/v1/households/H001", headers=tokens["officer"]).get_json()["data"]
+    assert data["invite_url"].endswith("/q/" + data["invite_code"])
+    assert [m["name"] for m in data["members"]] == ["王大", "李二"]
+    png = oclient.get("/api/v1/households/H001/qr.png", headers=tokens["officer"])
+    assert png.status_code == 200 and png.mimetype == "image/png" and png.data[:4] == b"\x89PNG"
+    svg = oclient.get("/api/v1/households/H001/qr.svg", headers=tokens["officer"])
+    assert svg.mimetype == "image/svg+xml" and b"<svg" in svg.data
+    assert_envelope(oclient.get("/api/v1/households/H001/qr.gif", headers=tokens["officer"]), 422)
+    assert_envelope(oclient.get("/api/v1/households/H001/qr.png", headers=tokens["other_village"]), 404)
