@@ -55,10 +55,10 @@ AVOIDED_FACTOR = 0.5
 SCALE = 6.0
 HIGH_AT = 65
 MEDIUM_AT = 35
-MIN_TYPE_SCORE = 1.0
+MIN_TYPE_SCORE = 1.0  # below this a type is not named
 ANCHOR_CAP = 2.5
 NEGATION_WINDOW = 8
-_CLAUSE = re.compile(r"[^,.!?;:，。！？；：、]+")  # below this a type is not named
+_CLAUSE = re.compile(r"[^,.!?;:，。！？；：、]+")
 
 
 @dataclass
@@ -106,6 +106,15 @@ class ChatEngine:
         for word, type_id, weight in learn_anchors(self, questions or []):
             self.index.add(word, type_id, weight, anchor=True)
         self.index.freeze()
+        # Per phrase, the (type, weight, anchor) triples that can score: a flat tuple is the
+        # cheapest thing to walk in the hot loop.
+        self._terms = {
+            key: tuple((t.type_id, t.weight, t.anchor) for t in terms
+                       if t.type_id in self.types and t.weight > 0)
+            for key, terms in self.index.terms.items()
+        }
+        self._anchor_only = frozenset(
+            key for key, terms in self.index.terms.items() if all(t.anchor for t in terms))
         self._specificity = {
             key: 1.0 / math.sqrt(max(1, sum(1 for t in terms if t.weight > 0 and not t.anchor)))
             for key, terms in self.index.terms.items()
@@ -141,11 +150,17 @@ class ChatEngine:
         if not compact:
             return replies.empty()
         found = self.index.find(compact)
-        boundaries = self._word_boundaries(compact, [h for h in found if len(h.phrase) == 2])
+        # Two-character red flags must sit on a word boundary; anchors (ranking only) need not.
+        # Only a hit that overlaps another dictionary word ("集中奖励" around "中奖") is ambiguous;
+        # jieba decides those by tokenizing their clause.
+        short = [h for h in found if len(h.phrase) == 2 and h.phrase not in self._anchor_only
+                 and self._overlaps_word(compact, h)]
+        boundaries = self._word_boundaries(compact, short)
+        doubtful = {id(h) for h in short}
         hits = [h for h in found
-                if len(h.phrase) > 2 or h.start in boundaries or h.end in boundaries]
+                if id(h) not in doubtful or h.start in boundaries or h.end in boundaries]
         negated = {id(h) for h in hits if self._negated(compact, h.start)}
-        flag_scores, rank_scores, evidence = self._score_types(hits, negated, norm)
+        flag_scores, rank_scores, kept = self._score_types(hits, negated, norm)
         signals = [s for s in GENERIC_SIGNALS if self._signal_present(s, compact)]
         generic = sum(s.weight for s in signals)
         situation = bool(SITUATION.search(compact))
@@ -190,7 +205,7 @@ class ChatEngine:
         best = ranked[0][1] if ranked else 0.0
         matches = [
             TypeMatch(type_id, self.types[type_id].entry.name,
-                      round(min(1.0, score / 10.0), 3), evidence.get(type_id, []))
+                      round(min(1.0, score / 10.0), 3), self._evidence(kept.get(type_id, []), norm))
             for type_id, score in ranked[:3]
             if score >= MIN_TYPE_SCORE and score >= 0.5 * best
         ] if risk != "low" else []
@@ -207,6 +222,15 @@ class ChatEngine:
         return replies.assessment(risk, risk_score, matches, entries, reasons, norm.truncated)
 
     # -- helpers ------------------------------------------------------------------------
+
+    def _overlaps_word(self, compact: str, hit: Hit) -> bool:
+        """Does a dictionary word straddle either edge of ``hit``?"""
+        freq = self.tokenizer.FREQ
+        start, end, n = hit.start, hit.end, len(compact)
+        for a, b in ((start - 1, start + 1), (start - 2, start + 1), (end - 1, end + 1), (end - 1, end + 2)):
+            if a >= 0 and b <= n and freq.get(compact[a:b]):
+                return True
+        return False
 
     def _word_boundaries(self, compact: str, short_hits: list[Hit]) -> set[int]:
         """Token boundaries (jieba) of the clauses that hold a two-character hit.
@@ -252,36 +276,24 @@ class ChatEngine:
         for hit in hits:
             found.add(hit.phrase)
             factor = (FUZZY_FACTOR if hit.fuzzy else 1.0) * (NEGATED_FACTOR if id(hit) in negated else 1.0)
-            for term in self.index.terms[hit.phrase]:
-                if term.type_id not in self.types or term.weight <= 0:
+            for type_id, weight, anchor in self._terms[hit.phrase]:
+                if anchor:
+                    anchors[type_id] = anchors.get(type_id, 0.0) + weight * factor
                     continue
-                if term.anchor:
-                    anchors[term.type_id] = anchors.get(term.type_id, 0.0) + term.weight * factor
-                    continue
-                best = per_type.setdefault(term.type_id, {})
-                value = term.weight * factor
+                best = per_type.setdefault(type_id, {})
+                value = weight * factor
                 if hit.phrase not in best or best[hit.phrase][0] < value:
                     best[hit.phrase] = (value, hit)
         flags: dict[str, float] = {}
         rank: dict[str, float] = {}
-        evidence: dict[str, list[str]] = {}
+        contained = _contained(hits, self._anchor_only)
+        kept_by_type: dict[str, list[tuple[float, Hit]]] = {}
+        specificity = self._specificity
         for type_id, phrases in per_type.items():
-            items = list(phrases.values())
-            # A phrase inside a longer matched phrase of the same type counts once.
-            kept = [
-                (value, hit) for value, hit in items
-                if not any(o is not hit and o.start <= hit.start and hit.end <= o.end
-                           and (o.end - o.start) > (hit.end - hit.start) for _, o in items)
-            ]
+            kept = [(value, hit) for value, hit in phrases.values() if id(hit) not in contained]
+            kept_by_type[type_id] = kept
             flags[type_id] = sum(value for value, _ in kept)
-            rank[type_id] = sum(value * self._specificity[hit.phrase] for value, hit in kept)
-            kept.sort(key=lambda vh: (-vh[0], vh[1].start))
-            seen: list[str] = []
-            for _, hit in kept:
-                span = norm.span(hit.start, hit.end)
-                if span not in seen:
-                    seen.append(span)
-            evidence[type_id] = seen[:6]
+            rank[type_id] = sum(value * specificity[hit.phrase] for value, hit in kept)
         candidates = set()
         for word in found:
             candidates |= self._combos_by_word.get(word, set())
@@ -292,7 +304,19 @@ class ChatEngine:
                 rank[type_id] = rank.get(type_id, 0.0) + weight
         for type_id, value in anchors.items():
             rank[type_id] = rank.get(type_id, 0.0) + min(value, ANCHOR_CAP)
-        return flags, rank, evidence
+        return flags, rank, kept_by_type
+
+    @staticmethod
+    def _evidence(kept: list[tuple[float, Hit]], norm) -> list[str]:
+        """The matched phrases as written, strongest first, at most six."""
+        seen: list[str] = []
+        for _, hit in sorted(kept, key=lambda vh: (-vh[0], vh[1].start)):
+            span = norm.span(hit.start, hit.end)
+            if span not in seen:
+                seen.append(span)
+                if len(seen) == 6:
+                    break
+        return seen
 
     def _asked_topic(self, compact: str, hits: list[Hit]) -> str | None:
         """The type or topic a question names (by name or alias), if any."""
@@ -305,6 +329,21 @@ class ChatEngine:
             if word in compact and (topic in self.topics or topic in self.types):
                 return topic
         return None
+
+
+def _contained(hits: list[Hit], anchor_only: frozenset[str]) -> set[int]:
+    """ids of hits lying inside a longer red-flag hit: the longer phrase is what was said."""
+    spans = sorted(((h.start, h.end) for h in hits if h.phrase not in anchor_only),
+                   key=lambda se: (se[0], -se[1]))
+    out = set()
+    for h in hits:
+        for start, end in spans:
+            if start > h.start:
+                break
+            if end >= h.end and end - start > h.end - h.start:
+                out.add(id(h))
+                break
+    return out
 
 
 _engines: dict[str, ChatEngine] = {}
