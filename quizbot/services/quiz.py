@@ -295,7 +295,6 @@ def submit_answers(session_id: str, answers: dict) -> dict:
 
     household_service.settle_session(session)  # credit the household/region, or hold for review
     db.session.commit()
-    db.session.refresh(session)
     return result
 
 
