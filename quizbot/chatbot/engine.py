@@ -49,7 +49,7 @@ SCORED_TOPICS = frozenset({"child_safety"})
 COMBO_WORD_WEIGHT = 0.75  # a word named in a combo is also weak evidence on its own
 NEGATED_FACTOR = 0.25
 GENERIC_FACTOR = 0.8
-AVOIDED_FACTOR = 0.5
+AVOIDED_FACTOR = 0.4
 # risk_score = 100 * (1 - exp(-raw / SCALE)); thresholds on risk_score. Tuned on the team's
 # cases and checked on the hold-out set (docs/chatbot.md has the figures).
 SCALE = 6.0
