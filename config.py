@@ -58,7 +58,6 @@ class Config:
 
     # Requests larger than this are refused with 413 before they are read.
     MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 1024 * 1024)
-    JSON_AS_ASCII = False
 
     QUIZ_SESSION_TTL_SECONDS = _int("QUIZ_SESSION_TTL_SECONDS", 2 * 3600)
     QUIZ_DEFAULT_COUNT = 10

@@ -28,6 +28,7 @@ def create_app(config: object | None = None) -> Flask:
         instance_path=os.environ.get("QUIZBOT_INSTANCE_DIR") or None,
     )
     app.config.from_object(config or Config)
+    app.json.ensure_ascii = False  # Chinese stays readable in every JSON body
     _check_settings(app)
     logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
 
