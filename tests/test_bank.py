@@ -139,3 +139,18 @@ def test_cli_import_refuses_an_invalid_bank(runner, app, mini_bank_dir):
     assert result.exit_code != 0 and "nothing imported" in result.output
     with app.app_context():
         assert bank_service.current_version() is None
+
+
+def test_chat_lexicon_is_loaded_and_checked(tmp_path):
+    types, questions = mini_bank_content()
+    bank_dir = write_bank(tmp_path / "b", types, questions)
+    (bank_dir / "chat_lexicon.yaml").write_text(
+        "fake_authority:\n  - {phrase: 协查对象, weight: 3}\n  - 远程问询\n"
+        "not_a_type:\n  - {phrase: 什么, weight: 1}\n"
+        "shuadan_rebate:\n  - {phrase: 做单, weight: 99}\n  - {weight: 1}\n", encoding="utf-8")
+    bank = load_bank(bank_dir)
+    assert [f.phrase for f in bank.lexicon["fake_authority"]] == ["协查对象", "远程问询"]
+    errors = validate_bank(bank, NO_FLOORS)
+    assert any("[not_a_type]" in e for e in errors)
+    assert any("做单" in e and "weight" in e for e in errors)
+    assert any("chat_lexicon.yaml [shuadan_rebate]" in e and "无法识别" in e for e in errors)
