@@ -120,3 +120,11 @@ def test_docs_page_is_served(client):
     response = client.get("/api/v1/docs")
     assert response.status_code == 200
     assert b"swagger" in response.data.lower()
+
+
+def test_openapi_documents_the_bearer_token_on_officer_routes(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    assert spec["paths"]["/api/v1/coverage"]["get"]["security"] == [{"bearerAuth": []}]
+    assert "security" not in spec["paths"]["/api/v1/auth/login"]["post"]
+    assert "security" not in spec["paths"]["/api/v1/quiz/sessions"]["post"]

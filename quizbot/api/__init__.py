@@ -49,6 +49,9 @@ def init_api(app: Flask) -> None:
     from . import auth, chat, coverage, health, households, quiz, regions, reports, scam_types, visits
 
     api.init_app(app)
+    if "bearerAuth" not in api.spec.components.security_schemes:
+        api.spec.components.security_scheme(
+            "bearerAuth", {"type": "http", "scheme": "bearer", "description": "POST /api/v1/auth/login 取得的令牌"})
     for module in (health, quiz, scam_types, chat, auth, regions, households, visits, coverage, reports):
         api.register_blueprint(module.bp)
     app.before_request(_require_json_body)

@@ -38,9 +38,21 @@ def _authenticate() -> None:
     g.scope = scope_for(user)
 
 
+class OfficerBlueprint(Blueprint):
+    """Documents every route as needing the bearer token (except the public ones)."""
+
+    def _store_endpoint_docs(self, endpoint, obj, parameters, tags, **options):
+        super()._store_endpoint_docs(endpoint, obj, parameters, tags, **options)
+        if f"{self.name}.{endpoint}" in PUBLIC_ENDPOINTS:
+            return
+        for method, doc in self._docs[endpoint].items():
+            if method != "parameters":
+                doc.setdefault("manual_doc", {})["security"] = [{"bearerAuth": []}]
+
+
 def officer_blueprint(name: str, import_name: str, url_prefix: str, description: str) -> Blueprint:
     """A blueprint whose every route needs a valid bearer token (401 envelope otherwise)."""
-    bp = Blueprint(name, import_name, url_prefix=url_prefix, description=description)
+    bp = OfficerBlueprint(name, import_name, url_prefix=url_prefix, description=description)
     bp.before_request(_authenticate)
     return bp
 
