@@ -49,3 +49,22 @@ def test_migrations_build_the_models_schema(tmp_path):
     check = subprocess.run(flask + ["db", "check"], env=env, capture_output=True, text=True)
     assert check.returncode == 0, check.stdout + check.stderr
     assert "No new upgrade operations detected" in check.stdout + check.stderr
+
+
+def test_first_admin_is_created_once_with_a_printed_password(app, runner):
+    """`make run` calls `flask users ensure-admin`: one admin, password shown once, never again."""
+    import sqlalchemy as sa
+
+    from quizbot.extensions import db
+    from quizbot.models import User
+    from quizbot.services.accounts import verify_password
+
+    first = runner.invoke(args=["users", "ensure-admin"])
+    assert first.exit_code == 0 and "Password" in first.output
+    password = first.output.split("Password (shown once, write it down):")[1].split()[0]
+    second = runner.invoke(args=["users", "ensure-admin"])
+    assert second.exit_code == 0 and "Password" not in second.output
+    with app.app_context():
+        users = db.session.execute(sa.select(User)).scalars().all()
+        assert [u.username for u in users] == ["admin"] and users[0].role == "admin"
+        assert password not in users[0].password_hash and verify_password(users[0], password)
