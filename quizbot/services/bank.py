@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import sqlalchemy as sa
 
@@ -51,8 +52,9 @@ class BankSnapshot:
     questions: dict[str, QuestionData]
     scam_types: dict[str, dict] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def active(self) -> list[QuestionData]:
+        """The questions a new quiz may draw (computed once per snapshot, not per request)."""
         return [q for q in self.questions.values() if q.active]
 
 
@@ -179,9 +181,14 @@ def cached_snapshot(version: str) -> BankSnapshot | None:
     return _cache.get(version)
 
 
-def snapshot(version: str | None = None) -> BankSnapshot | None:
-    """The cached questions of ``version`` (default: the current one)."""
-    version = version or current_version(max_age=VERSION_TTL_SECONDS)
+def snapshot() -> BankSnapshot | None:
+    """The questions of the current bank version, cached per process.
+
+    Only the current version can be loaded: the question table holds the newest content, so
+    labelling it with an older version would be wrong (``cached_snapshot`` serves older ones
+    while they are still in memory).
+    """
+    version = current_version(max_age=VERSION_TTL_SECONDS)
     if version is None:
         return None
     cached = _cache.get(version)

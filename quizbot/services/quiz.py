@@ -16,6 +16,7 @@ from ..errors import APIError, Conflict, NotFound, ValidationFailed
 from ..extensions import db
 from ..models import QuizAnswer, QuizSession, new_token, utcnow
 from . import bank as bank_service
+from . import households as household_service
 from .bank import BankSnapshot, QuestionData
 
 GENERAL_ADVICE = "牢记“不轻信、不透露、不转账”；拿不准就拨打 96110 咨询，已经被骗立即拨打 110 报警。"
@@ -40,8 +41,8 @@ class DrawOptions:
     ttl_seconds: int = 7200
 
 
-def _snapshot(version: str | None = None) -> BankSnapshot:
-    snap = bank_service.snapshot(version)
+def _snapshot() -> BankSnapshot:
+    snap = bank_service.snapshot()
     if snap is None or not snap.questions:
         raise BankNotLoaded()
     return snap
@@ -125,8 +126,6 @@ def create_session(options: DrawOptions) -> tuple[QuizSession, list[QuestionData
         if options.client_id and options.avoid_recent
         else set()
     )
-    from . import households as household_service
-
     credit = household_service.resolve_participant(options.invite_code, options.member_id)
     rng = random.Random()
     questions = draw_questions(pool, options.count, rng, avoid)
@@ -152,7 +151,7 @@ def create_session(options: DrawOptions) -> tuple[QuizSession, list[QuestionData
 
 def _snapshot_for(session: QuizSession) -> BankSnapshot:
     """The bank the attempt was drawn from when it is still cached, else the current one."""
-    return bank_service.cached_snapshot(session.bank_version) or _snapshot(None)
+    return bank_service.cached_snapshot(session.bank_version) or _snapshot()
 
 
 def get_session(session_id: str) -> QuizSession:
@@ -291,8 +290,6 @@ def submit_answers(session_id: str, answers: dict) -> dict:
     db.session.execute(
         sa.insert(QuizAnswer), [{"session_id": session.id, **row} for row in rows]
     )
-    from . import households as household_service
-
     household_service.settle_session(session)  # credit the household/region, or hold for review
     db.session.commit()
     return result

@@ -16,7 +16,6 @@ from ..models import Region, User
 from . import audit
 
 MAX_LEVEL = 3  # 县/区 0 → 乡镇/街道 1 → 村/社区 2 → 组/网格 3
-LEVEL_NAMES = {0: "县/区", 1: "乡镇/街道", 2: "村/社区", 3: "组/网格"}
 CODE_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 REGION_NOT_FOUND = "找不到该区域"
 
