@@ -18,12 +18,6 @@ from .schemas import (
 bp = Blueprint("quiz", __name__, url_prefix="/api/v1/quiz", description="居民答题")
 
 
-def public_question(q) -> dict:
-    """What a resident may see of a question before submitting: never the answer."""
-    return {"id": q.id, "type": q.type, "stem": q.stem, "options": q.options,
-            "scam_type": q.scam_type}
-
-
 @bp.route("/sessions", methods=["POST"])
 @bp.arguments(CreateSessionSchema)
 @bp.response(201, envelope(SessionCreatedSchema))
@@ -45,7 +39,7 @@ def create_session(payload: dict):
     # jsonify directly: this is the hot path, and the body is already plain data (the schema
     # above still documents it).
     return jsonify({"data": {"session_id": session.id, "expires_at": session.expires_at.isoformat(),
-                             "questions": [public_question(q) for q in questions]}}), 201
+                             "questions": [quiz_service.public_question(q) for q in questions]}}), 201
 
 
 @bp.route("/sessions/<string:session_id>/answers", methods=["POST"])
@@ -67,6 +61,6 @@ def get_session(session_id: str):
         "created_at": session.created_at,
         "expires_at": session.expires_at,
         "submitted_at": session.submitted_at,
-        "questions": [public_question(q) for q in quiz_service.session_questions(session)],
-        "result": session.result,
+        "questions": quiz_service.client_questions(session),
+        "result": quiz_service.client_result(session),
     }}

@@ -168,6 +168,25 @@ def session_questions(session: QuizSession) -> list[QuestionData]:
     return [snap.questions[qid] for qid in session.question_ids if qid in snap.questions]
 
 
+def client_questions(session: QuizSession) -> list[dict]:
+    """What a resident may see of the attempt's questions before submitting: never the answer.
+
+    The one client view shared by the JSON API, the in-chat quiz and the resident pages.
+    """
+    return [public_question(q) for q in session_questions(session)]
+
+
+def public_question(q: QuestionData) -> dict:
+    """One question as a resident sees it: id, type, stem, options and scam type."""
+    return {"id": q.id, "type": q.type, "stem": q.stem, "options": q.options,
+            "scam_type": q.scam_type}
+
+
+def client_result(session: QuizSession) -> dict | None:
+    """The stored result as the resident sees it (None before submission)."""
+    return session.result
+
+
 def session_state(session: QuizSession, now: datetime | None = None) -> str:
     """``submitted``, ``expired`` or ``open``."""
     if session.submitted_at is not None:
