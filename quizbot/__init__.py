@@ -24,7 +24,8 @@ def create_app(config: object | None = None) -> Flask:
 
     app = Flask(
         __name__,
-        static_folder=None,
+        static_folder="static",
+        static_url_path="/static",
         instance_path=os.environ.get("QUIZBOT_INSTANCE_DIR") or None,
     )
     app.config.from_object(config or Config)
@@ -48,6 +49,9 @@ def create_app(config: object | None = None) -> Flask:
     from .wechat import bp as wechat_bp
 
     app.register_blueprint(wechat_bp)  # /wechat and /wecom: plain text/XML, outside /api
+    from .web import init_web
+
+    init_web(app)  # resident pages, CSRF, security headers
     # After flask-smorest, so our envelope replaces its error handler.
     register_error_handlers(app)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, jsonify
+from flask import Flask, current_app, jsonify
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -75,6 +75,17 @@ def error_response(status: int, code: str, message: str, details: Any = None):
     return jsonify(body), status
 
 
+def _respond(status: int, code: str, message: str, details: Any = None):
+    """A friendly HTML page where the request came from a page, else the envelope."""
+    render_page = current_app.extensions.get("page_error_renderer")
+    page = render_page(status, code, message) if render_page is not None else None
+    if page is not None:
+        return page
+    response, status = error_response(status, code, message, details)
+    response.status_code = status
+    return response
+
+
 def _details_from_http_exception(exc: HTTPException) -> Any:
     # webargs/flask-smorest put field errors in exc.data["messages"].
     data = getattr(exc, "data", None)
@@ -94,19 +105,17 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(APIError)
     def handle_api_error(exc: APIError):
-        return error_response(exc.status, exc.code, exc.message, exc.details)
+        return _respond(exc.status, exc.code, exc.message, exc.details)
 
     @app.errorhandler(HTTPException)
     def handle_http_exception(exc: HTTPException):
         status = exc.code or 500
         code, message = HTTP_MESSAGES.get(status, ("http_error", exc.name))
-        response, status = error_response(
-            status, code, message, _details_from_http_exception(exc)
-        )
+        response = _respond(status, code, message, _details_from_http_exception(exc))
         valid_methods = getattr(exc, "valid_methods", None)
         if status == 405 and valid_methods:
             response.headers["Allow"] = ", ".join(valid_methods)
-        return response, status
+        return response
 
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception):
@@ -118,4 +127,4 @@ def register_error_handlers(app: Flask) -> None:
         except Exception:  # pragma: no cover - the database itself may be what failed
             log.exception("rollback failed")
         code, message = HTTP_MESSAGES[500]
-        return error_response(500, code, message)
+        return _respond(500, code, message)

@@ -1,0 +1,45 @@
+"""Fixtures for the pages: a household with members in the officers' region tree."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from quizbot.extensions import db
+from quizbot.models import Household, Member
+from tests.officers.conftest import build_tree, make_household  # noqa: F401  (shared factories)
+
+CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_from(html: str) -> str:
+    """The CSRF token of the first form on a page."""
+    match = CSRF_RE.search(html)
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+@pytest.fixture
+def page_app(loaded_app):
+    """The mini bank, the region tree and household H1 (three members, one elderly) in group G1."""
+    with loaded_app.app_context():
+        build_tree()
+        household = make_household("H1", "G1", members=0, house_number="7", phone="13812345678",
+                                   head_name="王小华")
+        for name, tags, band in (("王小华", [], "36-59"), ("李秀英", ["elderly"], "70+"), ("王明", [], "0-17")):
+            db.session.add(Member(household_id=household.id, name=name, tags=tags, age_band=band))
+        household.member_count = 3
+        db.session.commit()
+        loaded_app.config["H1_INVITE"] = household.invite_code
+    return loaded_app
+
+
+@pytest.fixture
+def pclient(page_app):
+    return page_app.test_client()
+
+
+def household(app) -> Household:
+    with app.app_context():
+        return db.session.execute(db.select(Household).filter_by(code="H1")).scalar_one()
