@@ -33,6 +33,7 @@ setup: venv instance/secret_key
 	$(BIN)/flask users ensure-admin
 
 run: setup
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/python scripts/show_urls.py
 	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - quizbot.wsgi:app
 
 test: setup

@@ -125,7 +125,7 @@ def quiz_review(session) -> dict:
     for t in result.get("weak_scam_types", [])[:3]:
         entry = kinds.get(t["id"], {})
         weak.append({"name": t["name"], "warning": entry.get("warning", ""),
-                     "advice": list(entry.get("advice", []))[:3]})
+                     "advice": list(entry.get("advice", []))[:2]})
     return {
         "score": result.get("score", 0), "correct_count": result.get("correct_count", 0),
         "total": result.get("total", 0), "questions": items, "weak": weak,
