@@ -72,3 +72,29 @@ def test_chat_is_rate_limited_per_ip(app, client):
     codes = [client.post("/api/v1/chat", json={"text": "你好", "user_id": uuid.uuid4().hex},
                          environ_base=ip).status_code for _ in range(3)]
     assert codes == [200, 200, 429]
+
+
+def test_money_moved_over_http_is_an_emergency_for_a_page(client):
+    data = ask(client, text="已经把六万转给投资导师，现在说要交税才能提").get_json()["data"]
+    assert data["intent"] == "emergency" and data["emergency"] is True and data["risk"] == "high"
+    assert data["reply"].startswith("🚨") and "紧急止付" in data["reply"]
+    assert data["advice"][0].startswith("立刻停止转账") and any("110" in a for a in data["advice"][:2])
+
+
+def test_official_warning_over_http_is_called_genuine(client):
+    data = ask(client, text="收到12381的短信，说我可能正在遭遇诈骗，这是真的吗").get_json()["data"]
+    assert data["intent"] == "official" and "真实" in data["reply"]
+    assert not any(word in data["reply"] for word in ("可能是假", "不一定可信", "冒充"))
+
+
+def test_evidence_for_a_page_is_quoted_as_written(client):
+    text = "有個自稱京東客服的說要給我理賠，讓我共享屏幕"  # traditional characters
+    data = ask(client, text=text).get_json()["data"]
+    assert data["evidence"] and all(e in text for e in data["evidence"])
+    assert len(data["evidence"]) == len(set(data["evidence"]))
+
+
+@pytest.mark.parametrize("code", ["", "x" * 33, 12345, ["a"]])
+def test_bad_invite_code_is_422(client, code):
+    response = client.post("/api/v1/chat", json={"text": "你好", "invite_code": code})
+    assert "invite_code" in assert_envelope(response, 422)["details"]

@@ -20,6 +20,10 @@ class ChatRequestSchema(BaseSchema):
     text = fields.String(required=True, validate=length(1, MAX_TEXT),
                          metadata={"description": f"居民描述的情况，最多 {MAX_TEXT} 字（只分析前 2000 字）"})
     user_id = fields.String(validate=length(1, 64), metadata={"description": "匿名用户标识，用于限流和统计"})
+    invite_code = fields.String(
+        validate=length(1, 32),
+        metadata={"description": "住户邀请码（/check 页面从二维码带来）：咨询计入该户所在区域的统计；"
+                                 "未知的邀请码不影响回答，只是不计入区域"})
 
 
 class TypeMatchSchema(Schema):
@@ -37,6 +41,9 @@ class VerdictSchema(Schema):
     intent = fields.String()
     truncated = fields.Boolean()
     signals = fields.List(fields.String())
+    emergency = fields.Boolean(metadata={"description": "钱已转出：页面应先显示紧急止付步骤"})
+    evidence = fields.List(fields.String(), metadata={"description": "原文中的可疑说法（按原样，各一次）"})
+    advice = fields.List(fields.String(), metadata={"description": "按顺序的行动建议：类型步骤在前，96110/110 在后"})
 
 
 def _user_key() -> str:
@@ -70,5 +77,6 @@ def post_chat(payload: dict):
         user_id=payload.get("user_id"),
         channel="api",
         log_text=config["CHAT_LOG_TEXT"],
+        invite_code=payload.get("invite_code"),
     )
     return {"data": verdict.to_dict()}

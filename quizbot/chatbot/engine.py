@@ -23,23 +23,32 @@ from .normalize import normalize
 from .signals import (
     ASKING,
     ASKS_ABOUT_OFFER,
+    ASKS_WHAT_OFFICIAL,
     AVOIDED,
     CLAUSE_TAIL,
+    DISTRESS,
     ENDS_AS_QUESTION,
     FIRST_PERSON,
     GENERAL_QUESTION,
     GENERIC_SIGNALS,
     HYPOTHETICAL,
+    KIN_PERSON,
+    KIN_TROUBLE,
     KNOWLEDGE_QUESTION,
     LEGIT_MARKERS,
+    MONEY_ASK,
     MONEY_MOVED,
+    MONEY_TAKEN,
     MONEY_WORDS,
     NEGATION,
+    OFFICIAL_SOURCE,
     QUIZ_TALK,
     REMINDER,
+    SECRECY,
     SITUATION,
     SMALLTALK,
     STRANGER_WORDS,
+    VOICE_OR_FACE,
 )
 from .verdict import TypeMatch, Verdict
 
@@ -59,6 +68,14 @@ SCALE = 6.0
 HIGH_AT = 65
 MEDIUM_AT = 35
 MIN_TYPE_SCORE = 1.0  # below this a type is not named
+# Safety floors, not measured: money already moved, or a relative's secret emergency, is high.
+EMERGENCY_SCORE = 90
+KIN_RANK_BONUS = 3.0  # puts the kin-emergency type first whatever the phrase scores say
+# Signals that ask the resident to do something a real 96110/12381 warning never asks.
+DEMAND_SIGNALS = frozenset({"pay_first", "credentials", "safe_account", "pay_fee",
+                            "upfront_fee", "pay_to_unlock", "rent_account"})
+# Money moved + phrases worth this much (one near-unique red flag) is an emergency; set by hand.
+MOVED_MIN_FLAGS = 3.0
 ANCHOR_CAP = 2.5
 NEGATION_WINDOW = 8
 _CLAUSE = re.compile(r"[^,.!?;:，。！？；：、]+")
@@ -170,11 +187,22 @@ class ChatEngine:
         moved_at = MONEY_MOVED.search(compact)
         moved = (moved_at is not None and not self._negated(compact, moved_at.start())
                  and not HYPOTHETICAL.search(compact))
+        # Money already gone to someone the resident now doubts: the emergency script, whatever
+        # the type score ("给儿子转了八百块生活费" has no such doubt and stays an assessment).
+        moved = moved and bool(MONEY_TAKEN.search(compact) or DISTRESS.search(compact)
+                               or max(flag_scores.values(), default=0.0) >= MOVED_MIN_FLAGS
+                               or any(s.id in DEMAND_SIGNALS for s in signals))
+        official = OFFICIAL_SOURCE.search(compact) is not None
+        demands = [s for s in signals if s.id in DEMAND_SIGNALS]
+        if official and not moved and ASKS_WHAT_OFFICIAL.search(compact):
+            return replies.official(norm.truncated, asked=True)
+        if official and not moved and not demands:
+            return replies.official(norm.truncated, asked=False)
 
         # Questions about scams in general ("怎么防范刷单诈骗？", "被骗了应该打什么电话？")
         # get the knowledge entry, not an alarm; questions about an offer ("靠谱吗") do not.
         question = ENDS_AS_QUESTION.search(compact) is not None
-        if "您" not in compact and not ASKS_ABOUT_OFFER.search(compact) and (
+        if not (moved and (situation or FIRST_PERSON.search(compact))) and "您" not in compact and not ASKS_ABOUT_OFFER.search(compact) and (
             (not situation and (
                 (len(compact) <= 80 and KNOWLEDGE_QUESTION.search(compact))
                 or (len(compact) <= 60 and (GENERAL_QUESTION.search(compact) or question)
@@ -206,8 +234,12 @@ class ChatEngine:
             raw *= 0.35
 
         risk_score = round(100 * (1 - math.exp(-raw / SCALE)))
-        if moved and (raw >= 3 or "被骗" in compact):
-            risk_score = max(risk_score, 90)
+        if moved:
+            risk_score = max(risk_score, EMERGENCY_SCORE)
+        kin_type = self._kin_emergency(compact)
+        if kin_type:
+            risk_score = max(risk_score, EMERGENCY_SCORE)
+            rank_scores[kin_type] = max(rank_scores.values(), default=0.0) + KIN_RANK_BONUS
         risk = "high" if risk_score >= HIGH_AT else "medium" if risk_score >= MEDIUM_AT else "low"
 
         ranked = sorted(rank_scores.items(), key=lambda kv: kv[1], reverse=True)
@@ -226,11 +258,24 @@ class ChatEngine:
             return replies.clarify(risk_score, reasons, norm.truncated)
 
         entries = [self.types[m.id].entry for m in matches]
-        if moved and risk == "high":
-            return replies.emergency(risk_score, matches, entries, reasons, norm.truncated)
-        return replies.assessment(risk, risk_score, matches, entries, reasons, norm.truncated)
+        if moved:
+            return replies.emergency(risk_score, matches, entries, reasons, norm.truncated, official,
+                                     context=compact)
+        return replies.assessment(risk, risk_score, matches, entries, reasons, norm.truncated, official,
+                                  context=compact)
 
     # -- helpers ------------------------------------------------------------------------
+
+    def _kin_emergency(self, compact: str) -> str | None:
+        """A relative in sudden trouble asking for money in secret: ai_deepfake when the resident
+        heard or saw them (voice, video, face), else impersonate_acquaintance."""
+        if not (KIN_PERSON.search(compact) and KIN_TROUBLE.search(compact)
+                and MONEY_ASK.search(compact) and SECRECY.search(compact)):
+            return None
+        if any(not self._negated(compact, m.start()) for m in SECRECY.finditer(compact)):
+            kind = "ai_deepfake" if VOICE_OR_FACE.search(compact) else "impersonate_acquaintance"
+            return kind if kind in self.types else None
+        return None
 
     def _overlaps_word(self, compact: str, hit: Hit) -> bool:
         """Does a dictionary word straddle either edge of ``hit``?"""

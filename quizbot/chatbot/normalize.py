@@ -39,31 +39,50 @@ _TRADITIONAL = _traditional_only()
 
 @dataclass(frozen=True)
 class Normalized:
-    """The cleaned text, its compact form for matching and the map back into the text."""
+    """The cleaned text, its compact form for matching and the maps back to what was written."""
 
     text: str
     compact: str
     index: tuple[int, ...]  # compact position -> text position
     truncated: bool
+    raw: str = ""  # the input as written (first MAX_CHARS characters)
+    raw_index: tuple[int, ...] = ()  # text position -> raw position
 
     def span(self, start: int, end: int) -> str:
-        """The text (as the user wrote it, after clean-up) behind compact[start:end]."""
-        return self.text[self.index[start]: self.index[end - 1] + 1]
+        """The words as the user wrote them behind compact[start:end] (same script, width, case)."""
+        lo, hi = self.index[start], self.index[end - 1]
+        if self.raw_index:
+            return _SPACES.sub(" ", self.raw[self.raw_index[lo]: self.raw_index[hi] + 1])
+        return self.text[lo: hi + 1]
 
 
 def normalize(raw: str) -> Normalized:
-    """Clean ``raw`` for matching; never raises for any string."""
+    """Clean ``raw`` for matching; never raises for any string.
+
+    Works character by character so every cleaned character remembers where it came from:
+    evidence is quoted from the original text, not from its simplified, lower-case copy.
+    """
     truncated = len(raw) > MAX_CHARS
-    text = raw[:MAX_CHARS] if truncated else raw
-    text = unicodedata.normalize("NFKC", text)  # full-width → half-width, compatibility forms
-    if not _TRADITIONAL.isdisjoint(text):
-        text = zhconv.convert(text, "zh-hans")
-    text = _INVISIBLE.sub("", text)
-    text = _SPACES.sub(" ", text).strip().lower()
-    index = []
-    chars = []
-    for i, ch in enumerate(text):
-        if ch not in _NOISE:
-            chars.append(ch)
-            index.append(i)
-    return Normalized(text, "".join(chars), tuple(index), truncated)
+    raw = raw[:MAX_CHARS] if truncated else raw
+    convert = not _TRADITIONAL.isdisjoint(raw) or not _TRADITIONAL.isdisjoint(
+        unicodedata.normalize("NFKC", raw))
+    chars: list[str] = []
+    origin: list[int] = []
+    for i, ch in enumerate(raw):
+        folded = unicodedata.normalize("NFKC", ch)
+        if convert and not _TRADITIONAL.isdisjoint(folded):
+            folded = zhconv.convert(folded, "zh-hans")
+        for out in _INVISIBLE.sub("", folded).lower():
+            if out.isspace():
+                if not chars or chars[-1] == " ":
+                    continue
+                out = " "
+            chars.append(out)
+            origin.append(i)
+    while chars and chars[-1] == " ":
+        chars.pop()
+        origin.pop()
+    text = "".join(chars)
+    index = [i for i, ch in enumerate(text) if ch not in _NOISE]
+    compact = "".join(text[i] for i in index)
+    return Normalized(text, compact, tuple(index), truncated, raw, tuple(origin))

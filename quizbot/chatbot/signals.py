@@ -11,6 +11,9 @@ import re
 from dataclasses import dataclass
 
 _YOU = r"(?:我|你|您|咱|俺|本人|他|她|老人|妈|爸|家人)?"
+# Kin or colleagues: who a scammer pretends to be, or who the victim is told not to tell.
+KIN = (r"(?:爸|妈|爷|奶|姥|外公|外婆|儿子|女儿|孙|侄|甥|舅|姨|叔|伯|婶|姑|哥|姐|弟|妹|老公|老婆|丈夫|妻子|媳妇|女婿"
+       r"|家人|家里|亲戚|父母|子女|孩子|领导|同事|单位|公司|老师|学校|辅导员|朋友|任何人|别人|其他人|银行|警察|民警)")
 
 
 @dataclass(frozen=True)
@@ -50,10 +53,9 @@ GENERIC_SIGNALS: tuple[Signal, ...] = (
     _sig("urgency", "催促你马上办", 1.0,
          r"马上|立刻|立即|赶紧|尽快|限时|今天之内|否则|不然(?:就|会)|过期|逾期|来不及|(?:分钟|小时)内"),
     _sig("secrecy", "要求保密、不让告诉家人", 2.5,
-         r"(?:不要|别|不能|不许|不准)(?:告诉|跟|和|对)(?:任何人|家人|别人|家里|银行|警察|老公|老婆|孩子|子女|我爸|我妈|爸妈|爸|妈)"
-         r"|(?:不让|不许|不准)(?:他|她|我|你)?(?:跟|和|对|告诉)[^,.!?;，。！？；]{0,6}(?:说|讲|提|联系)?"
-         r"|不许接|关好门窗|一直开着视频|开着视频不|单独待在|找个没人的地方|没人的地方"
-         r"|保密|不要声张|单独(?:房间|一个人)|挂断.{0,4}(?:就|会)"),
+         r"(?:别|不要|不能|不许|不准|千万别|不可以|不让|先别|暂时别)(?:你|您|他|她|我)?(?:告诉|跟|和|对|让|同)"
+         r"(?:你|您|他|她|我)?(?:的|们)?[^,.!?;，。！？；]{0,3}" + KIN
+         + r"|保密|不要声张|别声张|单独(?:房间|一个人)|挂断.{0,4}(?:就|会)"),
     _sig("stranger", "陌生人主动联系", 1.0,
          r"陌生|自称|冒充|不认识的|加(?:我|了我)(?:微信|qq|好友|vx|v)|拉(?:我|进)(?:进)?群|私聊|网友|网上认识"),
     _sig("link", "发来链接或二维码", 1.5,
@@ -79,10 +81,23 @@ GENERIC_SIGNALS: tuple[Signal, ...] = (
          r"加(?:我|他|她|对方|)?(?:的)?(?:微信|威信|薇信|vx|wx|v信|qq|扣扣|企业微信|好友|群)|加v|\+v|私聊|拉(?:我)?进群|进群"),
 )
 
-# Money already moving: the reply leads with the emergency script.
+# Money already moving: the reply leads with the emergency script. Any wording: "已经转了3万",
+# "刚转了五千给那个客服", "已经把六万转给投资导师", "钱刚被人转走了", "被骗了".
 MONEY_MOVED = re.compile(
-    r"(?:已经|已|刚刚?|刚才|都|才|一共|总共|前后)(?:给(?:他|她|对方)|向对方)?.{0,3}(?:转了|转账了|转过去|汇了|打了|付了|交了|充了|垫了|转出|被骗|付过去|打过去|汇过去)"
+    r"(?:已经|已|刚刚?|刚才|都|才|一共|总共|前后|先后|陆续)(?:给(?:他|她|对方)|向对方)?.{0,3}"
+    r"(?:转了|转账了|转过去|汇了|打了|付了|交了|充了|垫了|转出|被骗|付过去|打过去|汇过去|存进去|充进去|投进去|投了)"
+    r"|(?:已经|已|刚刚?|刚才|都|前后|先后|陆续)把[^,.!?;，。！？；]{0,12}(?:转|汇|打|付|充|交|投|存)(?:给|到|进|过去|了|出去)"
     r"|正在转|在转账|转了\d|转了[一二两三四五六七八九十几百千万]|被骗了|被骗走|上当了|被骗\d|钱没了|钱被转走"
+    r"|(?:钱|余额|存款|积蓄|工资)[^,.!?;，。！？；]{0,8}被(?:人)?(?:转走|划走|盗刷|取走|扣走|刷走)|被盗刷|被人转走"
+)
+# Money taken without the resident's doing: an emergency whatever else the text says.
+MONEY_TAKEN = re.compile(
+    r"(?:钱|余额|存款|积蓄|工资)[^,.!?;，。！？；]{0,8}被(?:人)?(?:转走|划走|盗刷|取走|扣走|刷走)|被盗刷|被人转走|被骗"
+)
+# After "money moved", signs that it went to someone the resident now doubts (not 生活费 to a son).
+DISTRESS = re.compile(
+    r"怎么办|咋办|怎么弄|追回|要回|拿回|退回来|能回来|报警|对方|那个人|那边|客服|导师|老师说|骗|他又|她又|又让|还让|再转|再交|再充|"
+    r"联系不上|拉黑|才能提|才能取|才能到账|提不出|取不出|要交|安全账户|不见了|不对劲"
 )
 
 # Resident has clearly said "no": not a reason to call it safe, but not an emergency either.
@@ -147,3 +162,30 @@ SMALLTALK = re.compile(
 
 MONEY_WORDS = re.compile(r"钱|转账|汇款|付款|红包|银行|卡|元|块|万|贷款|投资|理财|支付宝|微信支付|收款|退款")
 STRANGER_WORDS = re.compile(r"陌生|有人|电话|短信|加我|自称|网友|客服|不认识|私信|找我")
+
+
+# Official anti-fraud channels: a warning from them is genuine and must never be doubted.
+OFFICIAL_SOURCE = re.compile(r"96110|12381|国家反诈中心|反诈中心|反诈专线|反诈预警|反诈民警|全民反诈")
+# Asking what an official channel is ("96110是什么电话？").
+ASKS_WHAT_OFFICIAL = re.compile(
+    r"(?:96110|12381|国家反诈中心|反诈中心|反诈专线)(?:app)?(?:是|是不是|算)?(?:什么|啥|哪里|谁|真的|真的吗|官方|骗|正规)"
+    r"|(?:什么|啥|哪里)的?(?:电话|号码|短信).{0,4}(?:96110|12381)"
+)
+
+# "别告诉儿子", "不要跟你爸说", "千万别让单位知道", "不让她跟家里人讲": one pattern over any kin word.
+SECRECY = re.compile(
+    r"(?:别|不要|不能|不许|不准|千万别|不可以|不让|先别|暂时别|不用)(?:你|您|他|她|我)?(?:告诉|跟|和|对|给|让|同)"
+    r"(?:你|您|他|她|我)?(?:的|们)?[^,.!?;，。！？；]{0,3}" + KIN
+    + r"|保密|不要声张|别声张|不能声张"
+)
+# A relative or colleague in sudden trouble that needs money now (accident, arrest, hospital, ransom).
+KIN_TROUBLE = re.compile(
+    r"车祸|出事|撞了人|撞人|撞伤|被抓|被拘|拘留|派出所|关起来|住院|手术|抢救|急救|绑架|被绑|赎金|打架|打伤|欠了.{0,4}债|被扣|保释|取保"
+)
+KIN_PERSON = re.compile(
+    r"(?:我|你|您)(?:的)?(?:爸|妈|儿子|女儿|孙子|孙女|外孙|侄子|侄女|外甥|老公|老婆|哥|姐|弟|妹|表|堂|领导|老板|同事)"
+    r"|(?:爸|妈|爷爷|奶奶|姥姥|姥爷|外公|外婆|舅舅|叔叔|伯伯|姑姑|大伯|婶婶)[,，!！]|孙子|孙女|儿子|女儿|亲戚|侄子|外甥"
+)
+# Hearing or seeing the relative: what an AI voice or face copies.
+VOICE_OR_FACE = re.compile(r"视频|语音|声音|脸|长得|面孔|换脸|拟声|一模一样|就是他|就是她")
+MONEY_ASK = re.compile(r"转|汇|打钱|借|要钱|拿钱|钱|万|块|元")

@@ -24,7 +24,11 @@ class Verdict:
     ``intent`` says what kind of message it was: ``assess`` (a situation to judge),
     ``emergency`` (money already moving), ``knowledge`` (a question about a scam type),
     ``clarify`` (too vague: ``reply`` asks one question), ``smalltalk`` (greeting, thanks, help)
-    or ``empty``.
+    ``official`` (a 96110 / 12381 / 国家反诈中心 warning, or a question about them) or ``empty``.
+
+    For a page that lays the answer out itself: ``emergency`` (money already moved: show the
+    stop-payment steps first), ``evidence`` (the suspicious words exactly as the resident wrote
+    them, each once) and ``advice`` (the steps in order: the type's own first, 96110/110 last).
     """
 
     risk: str
@@ -34,6 +38,9 @@ class Verdict:
     intent: str = "assess"
     truncated: bool = False
     signals: list[str] = field(default_factory=list)
+    emergency: bool = False
+    evidence: list[str] = field(default_factory=list)
+    advice: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         """JSON-ready dict (used by the HTTP API and the CLI)."""

@@ -14,9 +14,9 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from ..chatbot import Verdict
+from ..chatbot import Verdict, get_engine
 from ..extensions import db
-from ..models import ChatLog, QuizSession, WechatBinding, WechatMessage, WechatNonce, utcnow
+from ..models import ChatLog, Household, QuizSession, WechatBinding, WechatMessage, WechatNonce, utcnow
 from . import chat as chat_service
 from . import wechat_quiz
 
@@ -52,11 +52,7 @@ BIND_USAGE = "请回复“绑定”加空格和邀请码，例如：绑定 AB12C
 BIND_INVALID = "没有找到这个邀请码，请核对后重试（注意区分字母和数字）。"
 BIND_OK = "绑定成功！之后您在这里答题的成绩会计入您家。回复“答题”马上开始。"
 
-RISK_LABELS = {
-    "high": "⚠️ 高风险：很可能是诈骗",
-    "medium": "⚠️ 中风险：有诈骗嫌疑",
-    "low": "低风险：暂未发现明显诈骗信号",
-}
+QUIZ_PAUSED = "（答题先暂停，处理完再回复选项字母继续；回复“退出”结束答题。）"
 
 BIND_RE = re.compile(r"^(?:绑定|绑定家庭|bind)\s*[:：]?\s*(\S*)\s*$", re.IGNORECASE)
 HELP_WORDS = {"帮助", "help", "?", "？", "菜单", "功能"}
@@ -190,36 +186,52 @@ def respond_text(conv: Conversation, text: str) -> str:
     if bind:
         return bind_household(conv, bind.group(1))
     quiz_reply = wechat_quiz.answer(conv.channel, conv.user_hash, stripped,
-                                    idle_seconds=conv.quiz_idle_seconds)
+                                    idle_seconds=conv.quiz_idle_seconds,
+                                    on_other=lambda message: _warning_during_quiz(conv, message))
     if quiz_reply is not None:
         return quiz_reply
-    verdict = chat_service.ask(
-        stripped, bank_dir=conv.bank_dir, secret=conv.secret, user_id=conv.user_id,
-        channel=conv.channel, log_text=conv.log_text,
+    return format_verdict(_ask(conv, stripped))
+
+
+def _ask(conv: Conversation, text: str) -> Verdict:
+    """Run the chatbot and log the chat under the bound household's region (if any)."""
+    return chat_service.ask(
+        text, bank_dir=conv.bank_dir, secret=conv.secret, user_id=conv.user_id,
+        channel=conv.channel, log_text=conv.log_text, region_id=_bound_region(conv),
     )
-    return format_verdict(verdict)
+
+
+def _warning_during_quiz(conv: Conversation, text: str) -> str | None:
+    """A message that is not a quiz answer: a warning or an emergency is answered at once
+    (the quiz waits); anything else gets None and the quiz repeats its question."""
+    verdict = get_engine(conv.bank_dir).analyze(text)
+    if verdict.risk == "low" and verdict.intent not in ("emergency", "official"):
+        return None
+    chat_service.record(text, verdict, secret=conv.secret, user_id=conv.user_id,
+                        channel=conv.channel, log_text=conv.log_text, region_id=_bound_region(conv))
+    return format_verdict(verdict) + "\n\n" + QUIZ_PAUSED
 
 
 def format_verdict(verdict: Verdict) -> str:
-    """The verdict for a phone screen: risk, type and evidence, the engine's advice, hotlines."""
-    lines: list[str] = []
-    if verdict.intent in ("assess", "emergency") or verdict.scam_types:
-        lines.append(RISK_LABELS.get(verdict.risk, RISK_LABELS["low"]))
-        if verdict.scam_types:
-            lines.append("类型：" + "、".join(m.name for m in verdict.scam_types[:2]))
-            evidence = [e for m in verdict.scam_types[:2] for e in m.evidence][:3]
-            if evidence:
-                lines.append("依据：" + "、".join(f"“{e}”" for e in evidence))
-        lines.append("")
+    """The engine's reply as it is (it already leads with the verdict), plus the hotlines if
+    it lacks them. The verdict is rendered once: no second header on top."""
     reply = (verdict.reply or "").strip()
-    if reply:
-        lines.append(reply)
+    lines = [reply] if reply else []
     if "96110" not in reply or "110" not in reply.replace("96110", ""):
         lines.append(HOTLINES)
     return "\n".join(lines).strip()
 
 
 # --- binding ----------------------------------------------------------------------------
+
+
+def _bound_region(conv: Conversation) -> int | None:
+    """The region of the household this user bound to, so their chats count for it."""
+    return db.session.execute(
+        sa.select(Household.region_id)
+        .join(WechatBinding, WechatBinding.household_id == Household.id)
+        .where(WechatBinding.channel == conv.channel, WechatBinding.user_hash == conv.user_hash)
+    ).scalar_one_or_none()
 
 
 def _bound_code(conv: Conversation) -> str | None:

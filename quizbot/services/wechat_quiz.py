@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -119,8 +120,13 @@ def _show_answer(question: QuestionData) -> str:
     return "".join(sorted(question.answer))
 
 
-def answer(channel: str, user_hash: str, text: str, *, idle_seconds: int = 1800) -> str | None:
-    """Check one answer and ask the next question; None if no quiz is running for the user."""
+def answer(channel: str, user_hash: str, text: str, *, idle_seconds: int = 1800,
+           on_other: Callable[[str], str | None] | None = None) -> str | None:
+    """Check one answer and ask the next question; None if no quiz is running for the user.
+
+    A message that is not an answer goes to ``on_other`` first (the chatbot): when it returns
+    a reply (a warning or an emergency) that reply is sent and the quiz waits on its question.
+    """
     state = _state(channel, user_hash)
     if state is None:
         return None
@@ -138,6 +144,9 @@ def answer(channel: str, user_hash: str, text: str, *, idle_seconds: int = 1800)
     question = questions[state.position]
     chosen = parse_choice(text, question)
     if chosen is None:
+        other = on_other(text) if on_other is not None else None
+        if other is not None:
+            return other
         hint = "请回复“对”或“错”" if question.type == "judge" else "请回复选项字母，例如 A"
         return f"正在答题中。{hint}；回复“退出”结束答题。\n\n" + format_question(
             question, state.position + 1, len(questions))

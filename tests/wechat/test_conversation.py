@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -26,8 +27,7 @@ def _count(app, model, *where):
 def test_text_gets_a_phone_sized_verdict(wx, bot_calls):
     reply = wx.say(SCAM)
     assert bot_calls == [SCAM]
-    assert reply.startswith("⚠️ 高风险")
-    assert "类型：冒充公检法" in reply and "依据：“安全账户”" in reply
+    assert reply.startswith("公检法不会通过电话办案")  # the engine's reply, as it wrote it
     assert "96110" in reply and "110 报警" in reply
     assert len(reply.encode("utf-8")) <= 1800
 
@@ -36,6 +36,26 @@ def test_text_with_the_real_engine(wx):
     """The real chatbot engine (on the mini bank) answers through WeChat too."""
     reply = wx.say(SCAM)
     assert "96110" in reply and len(reply.encode("utf-8")) <= 1800
+
+
+def test_the_verdict_is_rendered_once(wx):
+    """No second header on top of the engine's own verdict line."""
+    reply = wx.say(SCAM)
+    assert reply.startswith("⚠️ 高度疑似")
+    assert reply.count("⚠️") == 1 and reply.count("识别依据") == 1
+    assert "高风险：" not in reply and "类型：" not in reply
+
+
+@pytest.mark.parametrize("text", [
+    "我已经转了3万块给对方了怎么办",
+    "刚转了五千给那个客服，他又让我再转",
+    "我银行卡里的钱刚被人转走了",
+])
+def test_money_already_moved_gets_the_emergency_script_first(wx, text):
+    reply = wx.say(text, user="oMoved01")
+    first_lines = "\n".join(reply.splitlines()[:4])
+    assert reply.startswith("🚨") and "110" in first_lines and "紧急止付" in reply
+    assert "停止转账" in first_lines and "保留" in reply
 
 
 def test_same_msgid_three_times_runs_the_bot_once(wx, wx_app, bot_calls):
@@ -274,6 +294,30 @@ def test_quiz_from_start_to_score(wx, wx_app, bot_calls):
     assert bot_calls == [SCAM]
 
 
+def test_an_emergency_during_the_quiz_is_answered_and_the_quiz_waits(wx, wx_app):
+    user = "oQuizUser09"
+    wx.say("答题", user=user)
+    before = _current_question(wx_app, user)
+    reply = wx.say("我刚才已经按他说的转了两万到安全账户", user=user)
+    assert reply.startswith("🚨") and "110" in reply and "紧急止付" in reply
+    assert "正在答题中" not in reply and "答题先暂停" in reply
+    assert _current_question(wx_app, user).id == before.id  # the quiz waits on its question
+    with wx_app.app_context():
+        row = db.session.execute(sa.select(ChatLog)).scalar_one()
+        assert row.intent == "emergency" and row.channel == "wechat"
+    # an ordinary non-answer still just repeats the question
+    assert "正在答题中" in wx.say("今天天气不错", user=user)
+    reply = wx.say(_reply_for(before), user=user)
+    assert "回答正确" in reply and "第 2/5 题" in reply
+
+
+def test_a_warning_during_the_quiz_is_answered(wx, wx_app):
+    user = "oQuizUser10"
+    wx.say("答题", user=user)
+    reply = wx.say("有人自称公安说我涉嫌洗钱，要我转到安全账户", user=user)
+    assert reply.startswith("⚠️") and "答题先暂停" in reply
+
+
 def test_quiz_answer_retry_does_not_answer_twice(wx, wx_app, bot_calls):
     user = "oQuizUser02"
     wx.say("答题", user=user)
@@ -351,6 +395,38 @@ def test_bind_then_quiz_credits_the_household(wx, wx_app):
         assert session.household_id == household_id and session.credited
         binding = db.session.execute(sa.select(WechatBinding)).scalar_one()
         assert binding.household_id == household_id
+
+
+def test_chats_of_a_bound_user_count_for_the_household_region(wx, wx_app):
+    """A bound user's question is logged under the household's region, so the officers'
+    summary counts it (through the real report route)."""
+    from tests.officers.conftest import auth, build_tree, login, make_household, make_user
+
+    with wx_app.app_context():
+        build_tree()
+        make_user("wx_officer", "officer", "V1")
+        code = make_household("H-WX-2", "G1").invite_code
+    user = "oBindUser02"
+    wx.say(SCAM, user=user)  # before binding: no region
+    assert "绑定成功" in wx.say(f"绑定 {code}", user=user)
+    wx.say(SCAM, user=user)
+    client = wx_app.test_client()
+    headers = auth(login(client, "wx_officer"))
+    summary = _summary(client, headers, "V1")
+    assert summary["chatbot_questions"] == 1
+    assert _summary(client, headers, "V1", "T2")["chatbot_questions"] == 0  # another village
+
+
+def _summary(client, headers, region, other=None):
+    from quizbot.models import utcnow
+
+    today = utcnow().date()
+    response = client.get("/api/v1/reports/summary", headers=headers, query_string={
+        "region": other or region, "from": (today - timedelta(days=1)).isoformat(),
+        "to": (today + timedelta(days=1)).isoformat()})
+    if other:
+        return {"chatbot_questions": 0} if response.status_code == 404 else response.get_json()["data"]
+    return response.get_json()["data"]
 
 
 def test_bind_usage(wx):
