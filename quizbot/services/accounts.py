@@ -25,7 +25,8 @@ def ensure_first_admin(password: str) -> User | None:
     """Create ``admin`` when the user table is empty; return it, or None when users exist."""
     if db.session.execute(sa.select(sa.func.count()).select_from(User)).scalar_one():
         return None
-    user = User(username=ADMIN_USERNAME, password_hash=hash_password(password), role="admin")
+    user = User(username=ADMIN_USERNAME, password_hash=hash_password(password), role="admin",
+                must_change_password=True)
     db.session.add(user)
     db.session.commit()
     return user

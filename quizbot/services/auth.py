@@ -69,8 +69,7 @@ def verify_dummy(password: str) -> None:
     verify_password(User(password_hash=_DUMMY_HASH), password)
 
 
-def authenticate(token: str | None) -> User:
-    """The user holding a valid, unexpired, unrevoked token, or 401."""
+def _valid_token(token: str | None) -> tuple[AuthToken, User]:
     if not token or len(token) > 200:
         raise Unauthorized()
     row = db.session.execute(
@@ -80,6 +79,22 @@ def authenticate(token: str | None) -> User:
     user = db.session.get(User, row.user_id)
     if user is None or not user.active:
         raise Unauthorized("登录已失效，请重新登录", code="token_invalid")
+    return row, user
+
+
+def authenticate(token: str | None) -> User:
+    """The user holding a valid, unexpired, unrevoked token, or 401."""
+    return _valid_token(token)[1]
+
+
+def authenticate_session(token: str | None, idle_seconds: int) -> User:
+    """Like ``authenticate`` for a console session, whose token expires after ``idle_seconds``
+    without a request; each request pushes the expiry on (written at most once a minute)."""
+    row, user = _valid_token(token)
+    fresh_until = utcnow() + timedelta(seconds=idle_seconds)
+    if fresh_until - timedelta(minutes=1) > row.expires_at:
+        row.expires_at = fresh_until
+        db.session.commit()
     return user
 
 
@@ -95,7 +110,10 @@ def change_password(user: User, old_password: str, new_password: str) -> None:
     if not verify_password(user, old_password):
         raise ValidationFailed("原密码不正确", details={"old_password": ["原密码不正确"]})
     _check_password(new_password, "new_password")
+    if verify_password(user, new_password):
+        raise ValidationFailed("新密码不能与原密码相同", details={"new_password": ["与原密码相同"]})
     user.password_hash = hash_password(new_password)
+    user.must_change_password = False
     db.session.execute(sa.update(AuthToken).where(
         AuthToken.user_id == user.id, AuthToken.revoked_at.is_(None)).values(revoked_at=utcnow()))
     audit.record(user, "password_change", region_id=user.region_id, target=user.username)

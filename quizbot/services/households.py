@@ -400,8 +400,12 @@ def _check_row(record: dict) -> list[tuple[str, str]]:
 
 def import_households(scope: Scope | None, region_code: str, filename: str, data: bytes, *,
                       progress: Callable[[int], None] | None = None,
-                      total_hint: Callable[[int], None] | None = None) -> ImportReport:
+                      total_hint: Callable[[int], None] | None = None,
+                      dry_run: bool = False) -> ImportReport:
     """Validate every row, then insert or update all households and members, or nothing.
+
+    ``dry_run`` does the whole import and rolls it back: the console's preview, whose counts
+    are exactly what the real import will do.
 
     One row per member; rows sharing a 户编号 form one household. Re-importing a code updates
     that household (members matched by name). ``scope`` None means the CLI (no jurisdiction).
@@ -478,6 +482,9 @@ def import_households(scope: Scope | None, region_code: str, filename: str, data
                                                                 "error_count": len(errors)})
     report = _write(households, existing)
     report.rows = len(records)
+    if dry_run:
+        db.session.rollback()
+        return report
     audit.record(actor(scope) if scope else None, "household_import", region_id=region.id,
                  target=filename[:200] if filename else None,
                  details={"rows": report.rows, "households_created": report.households_created,
