@@ -71,6 +71,8 @@ class Config:
     CHAT_IP_RATE_LIMIT = os.environ.get("CHAT_IP_RATE_LIMIT", "300 per minute")
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
     TOKEN_TTL_SECONDS = _int("TOKEN_TTL_SECONDS", 12 * 3600)
+    # Console sessions end after this long without a request (station PCs are shared).
+    ADMIN_IDLE_SECONDS = _int("ADMIN_IDLE_SECONDS", 30 * 60)
     # Household import uploads (CSV/XLSX) may be larger than ordinary JSON requests.
     IMPORT_MAX_BYTES = _int("IMPORT_MAX_BYTES", 64 * 1024 * 1024)
 
@@ -102,6 +104,11 @@ class Config:
     WECHAT_WORKER_THREADS = _int("WECHAT_WORKER_THREADS", 8)
 
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    # Page cookies (CSRF token, console session): never readable by scripts, not sent on
+    # cross-site posts, and only over TLS when the public address is https.
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = PUBLIC_BASE_URL.startswith("https://")
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 
     # flask-smorest / OpenAPI

@@ -21,6 +21,11 @@ ERROR_HINTS = {
     "csrf_failed": "请返回上一页，刷新后再试一次。",
     "rate_limited": "您操作得太快了，请等一分钟再试。",
     "not_found": "您打开的地址不存在，请检查链接是否完整。",
+    "region_not_found": "这个区域不存在，或不在您的辖区内。",
+    "household_not_found": "这户不存在，或不在您的辖区内。",
+    "role_forbidden": "您的角色不能进行这项操作，请联系所长或县级管理员。",
+    "token_invalid": "登录已超时，请重新登录。",
+    "unauthorized": "请先登录。",
 }
 
 
@@ -39,7 +44,8 @@ def render_error_page(status: int, code: str, message: str):
     if request.blueprint not in _page_blueprints() and not _looks_like_page_path():
         return None
     try:
-        return render_page("error.html", status, error_status=status, code=code, message=message,
+        template = "admin/error.html" if request.blueprint == "admin" else "error.html"
+        return render_page(template, status, error_status=status, code=code, message=message,
                            hint=ERROR_HINTS.get(code, "请稍后再试；如需帮助可拨打 96110 反诈专线。"))
     except Exception:  # the page itself failed: the plain envelope still answers
         log.exception("error page failed")
@@ -69,3 +75,28 @@ def safe_next(target: str | None, default: str = "/quiz") -> str:
     if parts.scheme or parts.netloc or "\\" in target:
         return default
     return target
+
+
+def register_filters(app) -> None:
+    """Template helpers: Shanghai times, 门牌号 labels, visit outcomes, pager links."""
+    from urllib.parse import urlencode
+
+    from ..services.console import OUTCOME_TEXT
+    from ..services.qrsheet import door_label
+    from ..services.reports import SHANGHAI
+
+    @app.template_filter("cn_time")
+    def cn_time(value) -> str:
+        if value is None:
+            return ""
+        local = value.astimezone(SHANGHAI)
+        return f"{local.month}月{local.day}日 {local:%H:%M}"
+
+    app.add_template_filter(door_label, "door")
+    app.add_template_global(lambda code: OUTCOME_TEXT.get(code, code or ""), "outcome_text")
+
+    @app.template_global()
+    def query_args(**changes) -> str:
+        args = request.args.to_dict()
+        args.update({k: str(v) for k, v in changes.items()})
+        return urlencode(args)

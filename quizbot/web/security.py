@@ -63,10 +63,8 @@ def _set_headers(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
-    """Expose ``csrf_token()`` to templates and add the headers to every response."""
+    """Expose ``csrf_token()`` to templates and add the headers to every response.
+
+    Cookie flags (HttpOnly, SameSite=Lax, Secure behind https) are set in ``config.py``."""
     app.jinja_env.globals["csrf_token"] = csrf_token
     app.after_request(_set_headers)
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    if str(app.config.get("PUBLIC_BASE_URL", "")).startswith("https://"):
-        app.config["SESSION_COOKIE_SECURE"] = True
