@@ -27,7 +27,7 @@ def test_money_already_moved_leads_with_the_emergency_script(engine, text):
 
 
 @pytest.mark.parametrize("text", [
-    "给儿子转了八百块生活费，他说食堂又涨价了",
+    "月初给闺女打了一千五当伙食费，她回了个谢谢老妈",
     "已经给妈妈转了两千块，她说收到了",
     "刚交了三千块房租，这个月又要吃土了",
     "如果已经转了钱该怎么办？",
