@@ -143,14 +143,12 @@ RISK_WORDS = {
 
 def verdict_view(text: str, verdict) -> dict:
     """The chatbot verdict shaped for a phone screen, with the user's own words highlighted."""
-    phrases = sorted({p for m in verdict.scam_types for p in m.evidence if p and p in text},
-                     key=len, reverse=True)
+    phrases = sorted({p for p in verdict.evidence if p and p in text}, key=len, reverse=True)
     title, subtitle = RISK_WORDS.get(verdict.risk, RISK_WORDS["low"])
     return {
         "risk": verdict.risk, "title": title, "subtitle": subtitle,
-        "emergency": verdict.intent == "emergency",
-        "types": [{"name": m.name, "evidence": [p for p in m.evidence if p in text]}
-                  for m in verdict.scam_types],
+        "emergency": verdict.emergency,
+        "types": [{"name": m.name} for m in verdict.scam_types],
         "segments": highlight(text, phrases),
         "reply_lines": [line for line in verdict.reply.split("\n") if line.strip()],
     }

@@ -26,9 +26,8 @@ from flask import (
 )
 
 from ..errors import APIError, Unauthorized, ValidationFailed
-from ..extensions import db, limiter
+from ..extensions import limiter
 from ..models import utcnow
-from ..services import audit as audit_service
 from ..services import auth as auth_service
 from ..services import console as console_service
 from ..services import coverage as coverage_service
@@ -358,10 +357,7 @@ def review(flag_id: int):
     """Accept (count it) or reject (never count it) with a note; audited."""
     note = (request.form.get("note") or "").strip()[:500] or None
     decision = request.form.get("decision") or ""
-    row = integrity_service.review(g.scope, flag_id, decision)
-    audit_service.record(g.officer, f"integrity_{decision}", region_id=row.region_id, target=str(flag_id),
-                         reason=note)
-    db.session.commit()
+    integrity_service.review(g.scope, flag_id, decision, note)
     return redirect(url_for("admin.integrity"), 303)
 
 

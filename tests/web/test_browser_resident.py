@@ -172,7 +172,7 @@ def test_offline_midway_submits_once_when_back(live, phone):
         page.get_by_role("button", name="下一题").locator("visible=true").click()
         _answer_current(page)
     page.get_by_role("button", name="提交答案").click()
-    page.wait_for_function("document.getElementById('quiz-status').textContent.includes('网络断开')")
+    page.wait_for_function("() => document.getElementById('quiz-status').textContent.includes('网络断开')")
     shot(page, "j2", "offline")
     assert _submitted(live.app, session_id) == 0
     phone.set_offline(False)
