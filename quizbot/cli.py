@@ -1,20 +1,56 @@
-"""`flask` commands. They stay thin and call services."""
+"""`flask` commands. They stay thin and call services.
+
+In the project folder every command works as written in the README: ``.flaskenv`` names the
+app (``quizbot.cli:create_cli_app``) and the secret is found in ``instance/secret_key``.
+"""
 
 from __future__ import annotations
 
 import secrets
 import sys
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from . import ConfigurationError, create_app
 from .bank import BankFormatError, Floors, count_table, load_bank, validate_bank
+from .errors import APIError
+from .models import ROLES
+from .services import accounts, household_import
+from .services import auth as auth_service
+from .services import bank as bank_service
+from .services import regions as region_service
 
 bank_cli = AppGroup("bank", help="Question bank: validate and import question_bank/.")
 users_cli = AppGroup("users", help="Officer accounts.")
 regions_cli = AppGroup("regions", help="The region tree (县/乡镇/村/组).")
 households_cli = AppGroup("households", help="The household registry.")
+
+
+def create_cli_app() -> Flask:
+    """The app for ``flask`` commands: a missing setting is one line on stderr, not a traceback."""
+    try:
+        return create_app()
+    except ConfigurationError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(1)
+
+
+def _describe(exc: APIError) -> str:
+    """An API error as one readable line: the message, then each field's reasons."""
+    parts = [exc.message]
+    details = exc.details if isinstance(exc.details, dict) else {}
+    for field_name, reasons in details.items():
+        if field_name == "errors":
+            continue
+        if isinstance(reasons, list | tuple):
+            reasons = "；".join(str(r) for r in reasons)
+        elif isinstance(reasons, dict):
+            reasons = "；".join(f"{k}: {v}" for k, v in reasons.items())
+        parts.append(f"{field_name}: {reasons}")
+    return "（".join([parts[0], "，".join(parts[1:]) + "）"]) if len(parts) > 1 else parts[0]
 
 
 def _load(directory: str | None):
@@ -47,8 +83,6 @@ def validate_command(directory: str | None, quiet: bool) -> None:
 @click.option("--dir", "directory", default=None, help="Bank directory (default QUESTION_BANK_DIR).")
 def import_command(directory: str | None) -> None:
     """Validate, then upsert the bank by id; questions gone from the files are retired."""
-    from .services import bank as bank_service
-
     bank = _load(directory)
     errors = validate_bank(bank, Floors())
     if errors:
@@ -63,34 +97,35 @@ def import_command(directory: str | None) -> None:
     )
 
 
-@users_cli.command("ensure-admin")
-def ensure_admin_command() -> None:
-    """Create the first admin account with a random password when no user exists yet."""
-    from .services import accounts
-
-    password = secrets.token_urlsafe(12)
-    user = accounts.ensure_first_admin(password)
-    if user is None:
-        click.echo("users exist already: no admin created")
-        return
+def _show_password(title: str, username: str, password: str) -> None:
     click.echo("=" * 60)
-    click.echo(f"First admin account created. Username: {user.username}")
+    click.echo(f"{title} Username: {username}")
     click.echo(f"Password (shown once, write it down): {password}")
     click.echo("=" * 60)
     sys.stdout.flush()
 
 
+@users_cli.command("ensure-admin")
+def ensure_admin_command() -> None:
+    """Create the first admin account with a random password when no user exists yet."""
+    password = secrets.token_urlsafe(12)
+    user = accounts.ensure_first_admin(password)
+    if user is None:
+        click.echo("users exist already: no admin created")
+        return
+    _show_password("First admin account created.", user.username, password)
+
+
 @users_cli.command("create")
 @click.argument("username")
-@click.option("--role", required=True, type=click.Choice(
-    ["admin", "county_admin", "station_admin", "officer", "grid_worker"]), help="Role of the account.")
-@click.option("--region", "region_code", default=None, help="Region code (not for admin).")
+@click.option("--role", required=True, type=click.Choice(ROLES), help="Role of the account.")
+@click.option("--region", "region_code", default=None,
+              help="Region code; required for every role except admin.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def create_user_command(username: str, role: str, region_code: str | None, password_stdin: bool) -> None:
     """Create an officer account bound to a region; the password is prompted for or read from stdin."""
-    from .errors import APIError
-    from .services import auth as auth_service
-
+    if role != "admin" and not region_code:
+        raise click.UsageError(f"--region is required for role {role} (only admin has no region)")
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
@@ -98,19 +133,27 @@ def create_user_command(username: str, role: str, region_code: str | None, passw
     try:
         user = auth_service.create_user(username, password, role, region_code)
     except APIError as exc:
-        raise click.ClickException(f"{exc.message} {exc.details or ''}".strip()) from exc
+        raise click.ClickException(_describe(exc)) from exc
     click.echo(f"user {user.username} created ({user.role})")
+
+
+@users_cli.command("reset-password")
+@click.argument("username")
+def reset_password_command(username: str) -> None:
+    """Give USERNAME a new random password (printed once), sign them out everywhere, and note
+    it in the audit log; they choose their own at the next console sign-in."""
+    password = secrets.token_urlsafe(12)
+    try:
+        user = auth_service.reset_password(username, password)
+    except APIError as exc:
+        raise click.ClickException(_describe(exc)) from exc
+    _show_password("Password reset.", user.username, password)
 
 
 @regions_cli.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 def import_regions_command(file: str) -> None:
     """Create or rename regions from a CSV with columns code,name,parent_code (empty parent = root)."""
-    from pathlib import Path
-
-    from .errors import APIError
-    from .services import regions as region_service
-
     try:
         created = region_service.import_csv(Path(file).read_text(encoding="utf-8-sig"))
     except APIError as exc:
@@ -123,29 +166,38 @@ def import_regions_command(file: str) -> None:
 @households_cli.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--region", "region_code", required=True, help="Region code the households belong to.")
-def import_households_command(file: str, region_code: str) -> None:
-    """Import households and members from CSV or XLSX (Chinese headers); all rows or none."""
-    from pathlib import Path
+@click.option("--dry-run", is_flag=True, help="Check every row and count, write nothing.")
+def import_households_command(file: str, region_code: str, dry_run: bool) -> None:
+    """Import households and members from CSV or XLSX (Chinese headers); all rows or none.
 
-    from .errors import APIError
-    from .services import households as household_service
-
+    One row per member; 户编号, 地址, 门牌号, 户主, 联系电话 may be given on a household's first
+    row only. `flask households template FILE` writes a sheet to start from.
+    """
     path = Path(file)
     data = path.read_bytes()
-    total = max(data.count(b"\n"), 1) if path.suffix.lower() == ".csv" else None
+    total = max(data.count(b"\n"), 1) if path.suffix.lower() == ".csv" else 0
     try:
-        with click.progressbar(length=total or 0, label="checking rows", file=sys.stderr,
+        with click.progressbar(length=total, label="checking rows", file=sys.stderr,
                                show_pos=True) as bar:
-            report = household_service.import_households(None, region_code, path.name, data,
-                                                         progress=bar.update)
+            report = household_import.import_households(None, region_code, path.name, data,
+                                                        progress=bar.update, dry_run=dry_run)
     except APIError as exc:
         details = exc.details if isinstance(exc.details, dict) else {}
         for error in details.get("errors", []):
             click.echo(f"row {error['row']} {error['column']}: {error['reason']}", err=True)
-        raise click.ClickException(f"{exc.message} {'' if details.get('errors') else details}".strip()) from exc
-    click.echo(f"{report.rows} rows: {report.households_created} households created, "
-               f"{report.households_updated} updated; {report.members_created} members created, "
-               f"{report.members_updated} updated")
+        raise click.ClickException(_describe(exc)) from exc
+    click.echo(f"{'dry run, nothing written: ' if dry_run else ''}{report.rows} rows: "
+               f"households {report.households_created} created, {report.households_updated} updated, "
+               f"{report.households_unchanged} unchanged; members {report.members_created} created, "
+               f"{report.members_updated} updated, {report.members_unchanged} unchanged")
+
+
+@households_cli.command("template")
+@click.argument("file", type=click.Path(dir_okay=False, writable=True))
+def template_command(file: str) -> None:
+    """Write the household sheet template (XLSX, a comment on each header) to FILE."""
+    Path(file).write_bytes(household_import.template_xlsx())
+    click.echo(f"template written to {file}")
 
 
 def register_cli(app: Flask) -> None:

@@ -176,7 +176,7 @@ def test_submission_after_expiry_is_409(quiz_client, loaded_app):
 
 def test_unknown_session_is_404(quiz_client):
     assert_envelope(quiz_client.post("/api/v1/quiz/sessions/nope/answers",
-                                     json={"answers": {}}), 404, "session_not_found")
+                                     json={"answers": {"q": ["A"]}}), 404, "session_not_found")
     assert_envelope(quiz_client.get("/api/v1/quiz/sessions/" + "x" * 300), 404)
 
 

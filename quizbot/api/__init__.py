@@ -24,6 +24,9 @@ def _require_json_body() -> None:
     # Multipart uploads (household import) are the only other body the API takes.
     if request.mimetype == "multipart/form-data" and request.endpoint in MULTIPART_ENDPOINTS:
         return
+    # Actions that take no body (logout) need none, and a client may well send none at all.
+    if request.endpoint in BODYLESS_ENDPOINTS and not request.get_data(cache=True):
+        return
     if not request.is_json:
         raise UnsupportedMediaType()
     if request.content_length == 0 or not request.get_data(cache=True):
@@ -33,6 +36,7 @@ def _require_json_body() -> None:
 
 
 MULTIPART_ENDPOINTS: set[str] = {"households.import_households"}
+BODYLESS_ENDPOINTS: set[str] = {"auth.logout"}
 
 
 class QuizbotApi(Api):

@@ -6,8 +6,7 @@ from flask import current_app, g, request
 from flask_smorest import Blueprint
 
 from ..errors import Unauthorized
-from ..extensions import db, limiter
-from ..models import Region
+from ..extensions import limiter
 from ..services import auth as auth_service
 from ..services.regions import Scope, scope_for
 from .officer_schemas import (
@@ -65,13 +64,6 @@ def current_scope() -> Scope:
     return scope
 
 
-def user_data(user) -> dict:
-    """A user as plain data."""
-    region = db.session.get(Region, user.region_id) if user.region_id else None
-    return {"username": user.username, "role": user.role, "region": region.code if region else None,
-            "active": user.active}
-
-
 USER_ENVELOPE = envelope(UserSchema)
 
 bp = officer_blueprint("auth", __name__, "/api/v1/auth", "登录与账号")
@@ -88,7 +80,7 @@ def login(payload: dict):
     token, row, user = auth_service.login(payload["username"], payload["password"],
                                           current_app.config["TOKEN_TTL_SECONDS"])
     return {"data": {"token": token, "token_type": "Bearer", "expires_at": row.expires_at,
-                     "user": user_data(user)}}
+                     "user": auth_service.user_row(user)}}
 
 
 @bp.route("/logout", methods=["POST"])
@@ -102,7 +94,7 @@ def logout():
 @bp.response(200, USER_ENVELOPE)
 def get_me():
     """The signed-in user."""
-    return {"data": user_data(g.officer)}
+    return {"data": auth_service.user_row(g.officer)}
 
 
 @bp.route("/password", methods=["POST"])
@@ -120,7 +112,7 @@ def create_user(payload: dict):
     """Create an account in the admin's jurisdiction (county admin or admin)."""
     user = auth_service.create_user(payload["username"], payload["password"], payload["role"],
                                     payload["region"], scope=current_scope())
-    return {"data": user_data(user)}
+    return {"data": auth_service.user_row(user)}
 
 
 @bp.route("/users/<string:username>", methods=["PATCH"])
@@ -130,4 +122,4 @@ def update_user(payload: dict, username: str):
     """Change a user's role, region or active flag (audited; the user's tokens are revoked)."""
     user = auth_service.update_user(current_scope(), username, role=payload.get("role"),
                                     region_code=payload.get("region"), active=payload.get("active"))
-    return {"data": user_data(user)}
+    return {"data": auth_service.user_row(user)}

@@ -126,6 +126,13 @@ class HouseholdSchema(Schema):
     last_visit_at = fields.DateTime(allow_none=True)
     last_visit_outcome = fields.String(allow_none=True)
     last_quiz_at = fields.DateTime(allow_none=True)
+    held = fields.Boolean(metadata={"description": "有答题或走访正在等待审核（刷数核查）"})
+    held_reasons = fields.List(fields.String(), metadata={"description": "待审核的原因"})
+
+
+class RevisitSchema(HouseholdSchema):
+    revisit_reasons = fields.List(fields.String(), metadata={
+        "description": "为什么需要回访：未答题成员 N 人 / 上次不在家 / 拒绝 / 待审核"})
 
 
 class HouseholdDetailSchema(HouseholdSchema):
@@ -149,8 +156,10 @@ class ImportReportSchema(Schema):
     rows = fields.Integer()
     households_created = fields.Integer()
     households_updated = fields.Integer()
+    households_unchanged = fields.Integer(metadata={"description": "与已登记内容完全相同，未改动"})
     members_created = fields.Integer()
     members_updated = fields.Integer()
+    members_unchanged = fields.Integer()
 
 
 class VisitCreateSchema(BaseSchema):
@@ -264,6 +273,8 @@ class FlagSchema(Schema):
 
 class FlagReviewSchema(BaseSchema):
     decision = fields.String(required=True, validate=one_of(("accept", "reject")))
+    note = fields.String(validate=length(0, 500), allow_none=True,
+                         metadata={"description": "审核备注，记入审计日志"})
 
 
 class AuditSchema(Schema):

@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
-from flask import current_app, jsonify
+import hashlib
+import hmac
+
+from flask import current_app, jsonify, request
 from flask_smorest import Blueprint
 
+from ..services import integrity as integrity_service
 from ..services import quiz as quiz_service
 from .schemas import (
     CreateSessionSchema,
-    QuizResultSchema,
     SessionCreatedSchema,
     SessionStateSchema,
     SubmitAnswersSchema,
+    SubmittedResultSchema,
     envelope,
 )
+
+
+def device_key() -> str:
+    """The server's idea of the device when the client names none: a keyed hash of the IP and
+    the user agent, so the one-device-many-households rule holds without ``client_id``."""
+    seen = f"{request.remote_addr or ''}|{request.user_agent.string or ''}".encode()
+    digest = hmac.new(current_app.config["SECRET_KEY"].encode(), seen, hashlib.sha256).hexdigest()
+    return "dev-" + digest[:40]
+
 
 bp = Blueprint("quiz", __name__, url_prefix="/api/v1/quiz", description="居民答题")
 
@@ -29,7 +42,7 @@ def create_session(payload: dict):
         count=payload["count"],
         audience=payload.get("audience"),
         scam_types=payload.get("scam_types"),
-        client_id=participant.get("client_id"),
+        client_id=participant.get("client_id") or device_key(),
         invite_code=participant.get("invite_code"),
         member_id=participant.get("member_id"),
         avoid_recent=config["QUIZ_AVOID_RECENT_ATTEMPTS"],
@@ -44,10 +57,14 @@ def create_session(payload: dict):
 
 @bp.route("/sessions/<string:session_id>/answers", methods=["POST"])
 @bp.arguments(SubmitAnswersSchema)
-@bp.response(200, envelope(QuizResultSchema))
+@bp.response(200, envelope(SubmittedResultSchema))
 def submit_answers(payload: dict, session_id: str):
-    """Score the answers once; sending the same answers again returns the stored result."""
-    return jsonify({"data": quiz_service.submit_answers(session_id, payload["answers"])})
+    """Score the answers once; sending the same answers again returns the stored result.
+
+    ``held_for_review`` (with a ``notice`` for the resident) says the quiz counts for the
+    household only after a check."""
+    result = quiz_service.submit_answers(session_id, payload["answers"])
+    return jsonify({"data": {**result, **integrity_service.resident_status(session_id)}})
 
 
 @bp.route("/sessions/<string:session_id>")
@@ -63,4 +80,5 @@ def get_session(session_id: str):
         "submitted_at": session.submitted_at,
         "questions": quiz_service.client_questions(session),
         "result": quiz_service.client_result(session),
+        **integrity_service.resident_status(session.id),
     }}

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from flask import current_app
 
-from ..extensions import db
-from ..models import Region
+from ..services import invites as invite_service
 from ..services import regions as region_service
-from ..services.households import invite_url
 from .auth import current_scope, officer_blueprint
 from .officer_schemas import (
     CampaignCreateSchema,
@@ -25,20 +23,11 @@ REGION_ENVELOPE = envelope(RegionSchema)
 bp = officer_blueprint("regions", __name__, "/api/v1", "区域与活动码")
 
 
-def region_data(region: Region, parent_code: str | None = None) -> dict:
-    """A region as plain data."""
-    if parent_code is None and region.parent_id:
-        parent = db.session.get(Region, region.parent_id)
-        parent_code = parent.code if parent else None
-    return {"code": region.code, "name": region.name, "level": region.level,
-            "parent_code": parent_code, "path": region.path}
-
-
 @bp.route("/regions")
 @bp.response(200, envelope(RegionSchema, many=True))
 def list_roots():
     """The top regions the user sees (their own region; every root for admin)."""
-    return {"data": [region_data(r) for r in region_service.roots(current_scope())]}
+    return {"data": [region_service.region_row(r) for r in region_service.roots(current_scope())]}
 
 
 @bp.route("/regions/<string:code>")
@@ -46,8 +35,8 @@ def list_roots():
 def get_region(code: str):
     """A region and its direct children."""
     region = region_service.get_in_scope(current_scope(), code)
-    data = region_data(region)
-    data["children"] = [region_data(c, region.code) for c in region_service.children(region)]
+    data = region_service.region_row(region)
+    data["children"] = [region_service.region_row(c, region.code) for c in region_service.children(region)]
     return {"data": data}
 
 
@@ -58,7 +47,7 @@ def create_region(payload: dict):
     """Create a region under a parent in the user's jurisdiction (county admin)."""
     region = region_service.create(current_scope(), payload["code"], payload["name"],
                                    payload.get("parent_code"))
-    return {"data": region_data(region)}
+    return {"data": region_service.region_row(region)}
 
 
 @bp.route("/regions/<string:code>", methods=["PATCH"])
@@ -68,7 +57,7 @@ def update_region(payload: dict, code: str):
     """Rename a region and/or move it under another parent (its whole subtree follows)."""
     region = region_service.update(current_scope(), code, name=payload.get("name"),
                                    parent_code=payload.get("parent_code"))
-    return {"data": region_data(region)}
+    return {"data": region_service.region_row(region)}
 
 
 @bp.route("/campaign-codes", methods=["POST"])
@@ -76,8 +65,8 @@ def update_region(payload: dict, code: str):
 @bp.response(201, envelope(CampaignSchema))
 def create_campaign_code(payload: dict):
     """A code for a WeChat-group push: quizzes started with it credit the region."""
-    row, region = region_service.create_campaign(current_scope(), payload["region"], payload["name"])
-    return {"data": _campaign(row, region.code)}
+    return {"data": invite_service.create_campaign(current_scope(), payload["region"], payload["name"],
+                                                   base_url=current_app.config["PUBLIC_BASE_URL"])}
 
 
 @bp.route("/campaign-codes")
@@ -85,9 +74,5 @@ def create_campaign_code(payload: dict):
 @bp.response(200, envelope(CampaignSchema, many=True))
 def list_campaign_codes(args: dict):
     """Campaign codes of a region subtree."""
-    return {"data": [_campaign(row, code) for row, code in region_service.list_campaigns(current_scope(), args.get("region"))]}
-
-
-def _campaign(row, region_code: str) -> dict:
-    return {"code": row.code, "name": row.name, "region": region_code, "created_at": row.created_at,
-            "url": invite_url(current_app.config["PUBLIC_BASE_URL"], row.code)}
+    return {"data": invite_service.list_campaigns(current_scope(), args.get("region"),
+                                                  base_url=current_app.config["PUBLIC_BASE_URL"])}

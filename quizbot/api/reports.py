@@ -25,7 +25,8 @@ from .officer_schemas import (
 from .schemas import envelope
 
 bp = officer_blueprint("reports", __name__, "/api/v1", "导出、总结、审核与审计")
-MIMETYPES = {"csv": "text/csv; charset=utf-8",
+# Werkzeug adds "; charset=utf-8" to text/* itself: naming it here would send it twice.
+MIMETYPES = {"csv": "text/csv",
              "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
@@ -71,8 +72,10 @@ def _codes(ids) -> dict[int, str]:
 def list_flags(args: dict):
     """The review queue: quizzes and visits held because they look like 刷数."""
     scope = current_scope()
-    region = region_service.get_in_scope(scope, args.get("region"))
-    rows, total = integrity_service.flags(scope, region.path, args.get("status"),
+    path = None  # an admin without ``region``: the whole tree, like /audit
+    if not (scope.is_admin and not args.get("region")):
+        path = region_service.get_in_scope(scope, args.get("region")).path
+    rows, total = integrity_service.flags(scope, path, args.get("status"),
                                           page=args["page"], per_page=args["per_page"])
     codes = _codes(r.region_id for r in rows)
     return {"data": [_flag(r, codes) for r in rows],
@@ -83,8 +86,9 @@ def list_flags(args: dict):
 @bp.arguments(FlagReviewSchema)
 @bp.response(200, envelope(FlagSchema))
 def review_flag(payload: dict, flag_id: int):
-    """Accept (count it now) or reject (never count it) a held quiz or visit."""
-    row = integrity_service.review(current_scope(), flag_id, payload["decision"])
+    """Accept (count it now) or reject (never count it) a held quiz or visit (station or county
+    admin); the decision and the optional ``note`` are written to the audit log."""
+    row = integrity_service.review(current_scope(), flag_id, payload["decision"], payload.get("note"))
     return {"data": _flag(row, _codes([row.region_id]))}
 
 

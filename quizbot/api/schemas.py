@@ -77,6 +77,7 @@ class SessionCreatedSchema(Schema):
 class SubmitAnswersSchema(BaseSchema):
     answers = fields.Dict(
         keys=fields.String(), values=fields.Raw(), required=True,
+        validate=validate.Length(min=1, error="至少回答一道题"),
         metadata={"description": "题目 id → 选中的选项字母列表，例如 {\"q1\": [\"A\"]}"},
     )
 
@@ -105,6 +106,11 @@ class QuizResultSchema(Schema):
     advice = fields.List(fields.String())
 
 
+class SubmittedResultSchema(QuizResultSchema):
+    held_for_review = fields.Boolean(metadata={"description": "需要工作人员核对后才计入住户成绩"})
+    notice = fields.String(allow_none=True, metadata={"description": "给居民看的说明（核对中时）"})
+
+
 class SessionStateSchema(Schema):
     session_id = fields.String()
     state = fields.String(metadata={"description": "open / submitted / expired"})
@@ -113,6 +119,8 @@ class SessionStateSchema(Schema):
     submitted_at = fields.DateTime(allow_none=True)
     questions = fields.List(fields.Nested(PublicQuestionSchema))
     result = fields.Nested(QuizResultSchema, allow_none=True)
+    held_for_review = fields.Boolean()
+    notice = fields.String(allow_none=True)
 
 
 class ScamTypeSchema(Schema):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from ..extensions import db
-from ..models import Household, User
 from ..services import visits as visit_service
 from .auth import current_scope, officer_blueprint
 from .officer_schemas import VisitCreateSchema, VisitSchema
@@ -12,17 +10,6 @@ from .schemas import envelope
 VISIT_ENVELOPE = envelope(VisitSchema)
 
 bp = officer_blueprint("visits", __name__, "/api/v1/visits", "入户走访")
-
-
-def visit_data(visit) -> dict:
-    """A visit as plain data."""
-    household = db.session.get(Household, visit.household_id)
-    officer = db.session.get(User, visit.officer_id)
-    return {"client_id": visit.client_id, "household": household.code if household else None,
-            "outcome": visit.outcome, "visited_at": visit.visited_at, "latitude": visit.latitude,
-            "longitude": visit.longitude, "note": visit.note,
-            "officer": officer.username if officer else None,
-            "held_for_review": visit_service.is_held(visit)}
 
 
 @bp.route("", methods=["POST"])
@@ -36,4 +23,4 @@ def create_visit(payload: dict):
         current_scope(), visit_id=payload["id"], household_code=payload["household"],
         outcome=payload["outcome"], visited_at=payload["visited_at"],
         latitude=payload.get("latitude"), longitude=payload.get("longitude"), note=payload.get("note"))
-    return {"data": visit_data(visit)}, 201 if created else 200
+    return {"data": visit_service.visit_row(visit)}, 201 if created else 200

@@ -8,10 +8,9 @@ from __future__ import annotations
 import re
 
 from ..bank import ScamTypeEntry
+from ..hotlines import HOTLINES, RULES
 from .verdict import TypeMatch, Verdict
 
-HOTLINES = "拿不准就拨打 96110 反诈专线咨询；已经被骗请立即拨打 110 报警。"
-RULES = "记住“三不”：不轻信、不透露（验证码、密码）、不转账。"
 TRUNCATED = "（内容较长，只读取了前 2000 字。）"
 EMERGENCY_HEAD = "🚨 钱已经转出去了，请马上按下面做，越快越有机会追回："
 EMERGENCY_STEPS = (

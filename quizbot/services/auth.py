@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from ..errors import APIError, Conflict, Unauthorized, ValidationFailed
+from ..errors import APIError, Conflict, NotFound, Unauthorized, ValidationFailed
 from ..extensions import db
 from ..models import ROLES, AuthToken, Region, User, utcnow
 from . import audit
@@ -159,8 +159,6 @@ def create_user(username: str, password: str, role: str, region_code: str | None
 def update_user(scope: Scope, username: str, *, role: str | None = None,
                 region_code: str | None = None, active: bool | None = None) -> User:
     """Change a user's role, region or active flag (audited); tokens are revoked on change."""
-    from ..errors import NotFound
-
     scope.require_role("county_admin")
     user = db.session.execute(sa.select(User).where(User.username == username)).scalar_one_or_none()
     region = db.session.get(Region, user.region_id) if user and user.region_id else None
@@ -187,3 +185,30 @@ def update_user(scope: Scope, username: str, *, role: str | None = None,
                      details=changes)
         db.session.commit()
     return user
+
+
+def reset_password(username: str, new_password: str) -> User:
+    """Set a generated password (the CLI prints it once): every token of the user is revoked,
+    the console asks for a new password at the next sign-in, and the reset is audited."""
+    user = db.session.execute(sa.select(User).where(User.username == username)).scalar_one_or_none()
+    if user is None:
+        raise NotFound("找不到该用户", code="user_not_found", details={"username": [f"没有用户 {username}"]})
+    _check_password(new_password, "password")
+    user.password_hash = hash_password(new_password)
+    user.must_change_password = True
+    user.failed_logins = 0
+    user.locked_until = None
+    db.session.execute(sa.update(AuthToken).where(
+        AuthToken.user_id == user.id, AuthToken.revoked_at.is_(None)).values(revoked_at=utcnow()))
+    audit.record(None, "password_reset", region_id=user.region_id, target=user.username,
+                 details={"via": "cli"})
+    db.session.commit()
+    return user
+
+
+def user_row(user: User) -> dict:
+    """A user as plain data (region as its code)."""
+    region_code = db.session.execute(
+        sa.select(Region.code).where(Region.id == user.region_id)).scalar_one_or_none() \
+        if user.region_id else None
+    return {"username": user.username, "role": user.role, "region": region_code, "active": user.active}

@@ -1,4 +1,4 @@
-"""Coverage roll-ups ("不漏一户、不漏一人") and the revisit queue.
+"""Coverage roll-ups ("不漏一户、不漏一人") and the revisit queue (with why each household is on it).
 
 A roll-up runs a fixed number of grouped queries whatever the size of the tree: the regions
 of the subtree, household counters grouped by region, quiz stats grouped by region, scam-type
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from ..extensions import db
 from ..models import Household, Region, RegionScoreStat, RegionTypeStat, ScamType
-from .households import household_row
+from .households import rows_with_held, walking_order
 from .regions import Scope, get_in_scope, subtree_ids_query
 
 WEAKEST_COUNT = 3
@@ -127,16 +127,43 @@ def _present(region: Region, fig: dict, names: dict[str, str]) -> dict:
     }
 
 
+def _fully_quizzed():
+    """Every member has a counted quiz (a household without members: any counted quiz)."""
+    return sa.or_(
+        sa.and_(Household.member_count > 0, Household.members_quizzed >= Household.member_count),
+        sa.and_(Household.member_count == 0, Household.quiz_count > 0))
+
+
+def revisit_reasons(row: dict) -> list[str]:
+    """Why a household is on the revisit queue, in the words on the officer's list."""
+    reasons = []
+    missing = row["member_count"] - row["members_quizzed"]
+    if missing > 0:
+        reasons.append(f"未答题成员 {missing} 人")
+    elif row["member_count"] == 0 and not row["quizzed"]:
+        reasons.append("尚未答题")
+    if row["last_visit_outcome"] == "not_home":
+        reasons.append("上次不在家")
+    elif row["last_visit_outcome"] == "refused":
+        reasons.append("拒绝")
+    if row["held"]:
+        reasons.append("待审核")
+    return reasons
+
+
 def revisit_queue(scope: Scope, region_code: str | None, *, page: int = 1,
                   per_page: int = 100) -> tuple[list[dict], int]:
-    """Households not yet quizzed, or last seen not at home, in walking order (group, house number)."""
+    """Households where someone still has no counted quiz, in walking order (group, house
+    number). Each row carries ``revisit_reasons``: 未答题成员 N 人 / 上次不在家 / 拒绝 / 待审核.
+    A household drops off once every member has a counted quiz."""
     region = get_in_scope(scope, region_code)
     query = (sa.select(Household, Region.code)
              .join(Region, Region.id == Household.region_id)
-             .where(Household.region_id.in_(subtree_ids_query(region.path)),
-                    sa.or_(Household.quiz_count == 0, Household.last_visit_outcome == "not_home")))
+             .where(Household.region_id.in_(subtree_ids_query(region.path)), sa.not_(_fully_quizzed())))
     total = db.session.execute(sa.select(sa.func.count()).select_from(query.subquery())).scalar_one()
     rows = db.session.execute(
-        query.order_by(Region.path, sa.func.length(Household.house_number), Household.house_number,
-                       Household.code).limit(per_page).offset((page - 1) * per_page)).all()
-    return [household_row(h, code) for h, code in rows], total
+        query.order_by(*walking_order()).limit(per_page).offset((page - 1) * per_page)).all()
+    items = rows_with_held(rows)
+    for item in items:
+        item["revisit_reasons"] = revisit_reasons(item)
+    return items, total

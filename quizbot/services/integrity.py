@@ -1,4 +1,14 @@
-"""Integrity checks (刷数): suspicious quizzes and visits are held for review, never counted silently."""
+"""Integrity checks (刷数): suspicious quizzes and visits are held for review, never counted silently.
+
+``settle_session`` and ``settle_visit`` are the one place that decides between "count it now"
+(``credit``) and "hold it" (a pending flag); ``review`` is where a station or county admin
+settles a held one, with a note that goes into the audit log.
+
+The rules fit real households: a family quizzing one after another on one phone is normal
+(the burst rule counts per member), and the device rule works on the server's idea of a
+device (the resident pages' device cookie, or IP + user agent for the API) even when the
+client sends no ``client_id``.
+"""
 
 from __future__ import annotations
 
@@ -9,23 +19,30 @@ import sqlalchemy as sa
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
 from ..models import IntegrityFlag, QuizSession, Region, Visit, utcnow
-from .regions import Scope, subtree_ids_query
+from . import audit, credit
+from .regions import Scope, actor, subtree_ids_query
 
 MAX_HOUSEHOLDS_PER_HOUR = 10
 MIN_SECONDS_PER_QUESTION = 2.0
 BURST_WINDOW = timedelta(minutes=10)
-BURST_MAX_PER_HOUSEHOLD = 3
+BURST_MAX_PER_MEMBER = 3
 REASON_TEXT = {
     "too_fast": "答题过快（平均每题不到 2 秒）",
     "device_many_households": "同一设备一小时内为超过 10 户答题",
-    "household_burst": "同一户 10 分钟内答题次数异常",
+    "household_burst": "同一人 10 分钟内答题次数异常",
     "officer_many_households": "同一工作人员一小时内登记超过 10 户代答",
 }
+# What a resident whose quiz is held reads.
+HELD_NOTICE = "本次答题已收到，工作人员核对后会计入您家的成绩。"
 REVIEWER_ROLES = ("county_admin", "station_admin")
+DECISIONS = ("accept", "reject")
+MAX_NOTE = 500
 
+
+# --- the rules ---------------------------------------------------------------------------
 
 def check_session(session: QuizSession) -> list[str]:
-    """Reasons to hold a just-submitted, credited-to-someone session for review."""
+    """Reasons to hold a just-submitted session that would count for a household or region."""
     reasons = []
     if session.total and session.duration_seconds is not None and \
             session.duration_seconds / session.total < MIN_SECONDS_PER_QUESTION:
@@ -40,11 +57,15 @@ def check_session(session: QuizSession) -> list[str]:
         if households > MAX_HOUSEHOLDS_PER_HOUR:
             reasons.append("device_many_households")
     if session.household_id is not None:
+        # Per member: four family members one after another on one phone is normal; one
+        # person (or "其他家人" of one household) answering again and again is not.
+        same_person = (QuizSession.member_id == session.member_id if session.member_id is not None
+                       else QuizSession.member_id.is_(None))
         recent = db.session.execute(
             sa.select(sa.func.count()).select_from(QuizSession).where(
-                QuizSession.household_id == session.household_id,
+                QuizSession.household_id == session.household_id, same_person,
                 QuizSession.submitted_at >= now - BURST_WINDOW)).scalar_one()
-        if recent > BURST_MAX_PER_HOUSEHOLD:
+        if recent > BURST_MAX_PER_MEMBER:
             reasons.append("household_burst")
     return reasons
 
@@ -61,6 +82,29 @@ def check_visit(visit: Visit) -> list[str]:
     return ["officer_many_households"] if households > MAX_HOUSEHOLDS_PER_HOUR else []
 
 
+# --- count it or hold it -----------------------------------------------------------------
+
+def settle_session(session: QuizSession) -> None:
+    """After a submission: hold it for review if it looks like 刷数, else count it. No commit."""
+    if session.region_id is None:
+        return
+    db.session.refresh(session)
+    reasons = check_session(session)
+    if reasons:
+        flag("quiz", reasons, region_id=session.region_id, session=session)
+    else:
+        credit.credit_session(session.id)
+
+
+def settle_visit(visit: Visit, region_id: int) -> None:
+    """After a visit is stored: hold it if it looks like 刷数, else count it. No commit."""
+    reasons = check_visit(visit)
+    if reasons:
+        flag("visit", reasons, region_id=region_id, visit=visit)
+    else:
+        credit.apply_visit(visit)
+
+
 def flag(kind: str, reasons: list[str], *, region_id: int | None, session: QuizSession | None = None,
          visit: Visit | None = None) -> IntegrityFlag:
     """Add a pending flag to the current transaction."""
@@ -73,11 +117,62 @@ def flag(kind: str, reasons: list[str], *, region_id: int | None, session: QuizS
     return row
 
 
-def flags(scope: Scope, region_path: str, status: str | None, *, page: int,
+# --- what is held ------------------------------------------------------------------------
+
+def is_session_held(session_id: str) -> bool:
+    """True while a submitted quiz waits for review (the resident is told it counts after a check)."""
+    return db.session.execute(sa.select(IntegrityFlag.id).where(
+        IntegrityFlag.session_id == session_id, IntegrityFlag.status == "pending")).first() is not None
+
+
+def resident_status(session_id: str) -> dict:
+    """What the resident is told about counting: held for a check (with the notice) or not."""
+    held = is_session_held(session_id)
+    return {"held_for_review": held, "notice": HELD_NOTICE if held else None}
+
+
+def is_visit_held(visit_id: int) -> bool:
+    """True while a visit waits for review."""
+    return db.session.execute(sa.select(IntegrityFlag.id).where(
+        IntegrityFlag.visit_id == visit_id, IntegrityFlag.status == "pending")).first() is not None
+
+
+def held_by_household(household_ids: list[int]) -> dict[int, list[str]]:
+    """Household id → the reason codes of its pending flags (quizzes and visits), in two queries."""
+    if not household_ids:
+        return {}
+    held: dict[int, list[str]] = {}
+    quiz_rows = db.session.execute(
+        sa.select(QuizSession.household_id, IntegrityFlag.reasons)
+        .join(QuizSession, QuizSession.id == IntegrityFlag.session_id)
+        .where(IntegrityFlag.status == "pending", QuizSession.household_id.in_(household_ids)))
+    visit_rows = db.session.execute(
+        sa.select(Visit.household_id, IntegrityFlag.reasons)
+        .join(Visit, Visit.id == IntegrityFlag.visit_id)
+        .where(IntegrityFlag.status == "pending", Visit.household_id.in_(household_ids)))
+    for household_id, reasons in [*quiz_rows, *visit_rows]:
+        have = held.setdefault(household_id, [])
+        have.extend(r for r in reasons or [] if r not in have)
+    return held
+
+
+def reason_texts(reasons: list[str]) -> list[str]:
+    """Readable Chinese for flag reasons."""
+    return [REASON_TEXT.get(r, r) for r in reasons]
+
+
+# --- the review queue --------------------------------------------------------------------
+
+def flags(scope: Scope, region_path: str | None, status: str | None, *, page: int,
           per_page: int) -> tuple[list[IntegrityFlag], int]:
-    """The review queue of a region subtree, newest first."""
+    """The review queue of a region subtree, newest first; ``region_path`` None (admin only)
+    is the whole tree, flags without a region included."""
     scope.require_role(*REVIEWER_ROLES)
-    query = sa.select(IntegrityFlag).where(IntegrityFlag.region_id.in_(subtree_ids_query(region_path)))
+    query = sa.select(IntegrityFlag)
+    if region_path is not None:
+        query = query.where(IntegrityFlag.region_id.in_(subtree_ids_query(region_path)))
+    elif not scope.is_admin:
+        raise NotFound("找不到该区域", code="region_not_found")
     if status:
         query = query.where(IntegrityFlag.status == status)
     total = db.session.execute(sa.select(sa.func.count()).select_from(query.subquery())).scalar_one()
@@ -86,19 +181,20 @@ def flags(scope: Scope, region_path: str, status: str | None, *, page: int,
     return list(rows), total
 
 
-def review(scope: Scope, flag_id: int, decision: str) -> IntegrityFlag:
-    """Accept (now count it) or reject (never count it) a pending flag."""
-    from . import households as household_service
-    from . import visits as visit_service
-
+def review(scope: Scope, flag_id: int, decision: str, note: str | None = None) -> IntegrityFlag:
+    """Accept (count it now) or reject (never count it) a pending flag; the decision and the
+    reviewer's note go into the audit log in the same transaction."""
     scope.require_role(*REVIEWER_ROLES)
     row = db.session.get(IntegrityFlag, flag_id)
     region = db.session.get(Region, row.region_id) if row and row.region_id else None
     if row is None or (region is None and not scope.is_admin) or \
             (region is not None and not scope.covers(region.path)):
         raise NotFound("找不到该待审核记录", code="flag_not_found")
-    if decision not in ("accept", "reject"):
+    if decision not in DECISIONS:
         raise ValidationFailed("审核结果无效", details={"decision": ["取值必须是 accept 或 reject"]})
+    note = (note or "").strip() or None
+    if note is not None and len(note) > MAX_NOTE:
+        raise ValidationFailed("审核备注太长", details={"note": [f"不能超过 {MAX_NOTE} 个字"]})
     if row.status != "pending":
         raise Conflict("该记录已审核过", code="already_reviewed")
     claimed = db.session.execute(sa.update(IntegrityFlag).where(
@@ -110,19 +206,14 @@ def review(scope: Scope, flag_id: int, decision: str) -> IntegrityFlag:
         raise Conflict("该记录已审核过", code="already_reviewed")
     if decision == "accept":
         if row.session_id:
-            household_service.credit_session(row.session_id)
+            credit.credit_session(row.session_id)
         if row.visit_id:
             visit = db.session.get(Visit, row.visit_id)
             if visit is not None:
-                visit_service.apply_to_household(visit)
+                credit.apply_visit(visit)
+    audit.record(actor(scope), f"integrity_{decision}", region_id=row.region_id, target=str(flag_id),
+                 reason=note, details={"kind": row.kind, "reasons": row.reasons,
+                                       "session_id": row.session_id, "visit_id": row.visit_id})
     db.session.commit()
     db.session.refresh(row)
     return row
-
-
-def reason_texts(reasons: list[str]) -> list[str]:
-    """Readable Chinese for flag reasons."""
-    return [REASON_TEXT.get(r, r) for r in reasons]
-
-
-__all__ = ["check_session", "check_visit", "flag", "flags", "review"]

@@ -14,12 +14,11 @@ import sqlalchemy as sa
 from ..bank.taxonomy import AUDIENCES
 from ..errors import APIError, Conflict, NotFound, ValidationFailed
 from ..extensions import db
+from ..hotlines import GENERAL_ADVICE
 from ..models import QuizAnswer, QuizSession, new_token, utcnow
 from . import bank as bank_service
-from . import households as household_service
+from . import integrity, invites
 from .bank import BankSnapshot, QuestionData
-
-GENERAL_ADVICE = "牢记“不轻信、不透露、不转账”；拿不准就拨打 96110 咨询，已经被骗立即拨打 110 报警。"
 
 
 class BankNotLoaded(APIError):
@@ -126,7 +125,7 @@ def create_session(options: DrawOptions) -> tuple[QuizSession, list[QuestionData
         if options.client_id and options.avoid_recent
         else set()
     )
-    credit = household_service.resolve_participant(options.invite_code, options.member_id)
+    credit = invites.resolve_participant(options.invite_code, options.member_id)
     rng = random.Random()
     questions = draw_questions(pool, options.count, rng, avoid)
     now = utcnow()
@@ -309,7 +308,7 @@ def submit_answers(session_id: str, answers: dict) -> dict:
     db.session.execute(
         sa.insert(QuizAnswer), [{"session_id": session.id, **row} for row in rows]
     )
-    household_service.settle_session(session)  # credit the household/region, or hold for review
+    integrity.settle_session(session)  # credit the household/region, or hold for review
     db.session.commit()
     return result
 

@@ -81,6 +81,15 @@ def get_in_scope(scope: Scope, code: str | None, *, field: str = "region") -> Re
     return region
 
 
+def region_row(region: Region, parent_code: str | None = None) -> dict:
+    """A region as plain data (its parent's code looked up unless given)."""
+    if parent_code is None and region.parent_id:
+        parent_code = db.session.execute(
+            sa.select(Region.code).where(Region.id == region.parent_id)).scalar_one_or_none()
+    return {"code": region.code, "name": region.name, "level": region.level,
+            "parent_code": parent_code, "path": region.path}
+
+
 def subtree_ids_query(path: str) -> sa.Select:
     """``SELECT id FROM region WHERE path LIKE 'path%'`` as a subquery-ready select."""
     return sa.select(Region.id).where(Region.path.startswith(path, autoescape=True))
@@ -184,13 +193,6 @@ def update(scope: Scope, code: str, *, name: str | None = None,
     return region
 
 
-@dataclass
-class RowError:
-    row: int
-    column: str
-    reason: str
-
-
 def import_csv(text: str) -> int:
     """Create or rename regions from CSV ``code,name,parent_code``; all or nothing."""
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
@@ -236,27 +238,3 @@ def import_csv(text: str) -> int:
             raise ValidationFailed("上级区域形成环或不存在：" + "、".join(sorted(pending)))
     db.session.commit()
     return created
-
-
-def create_campaign(scope: Scope, region_code: str, name: str):
-    """A campaign code (WeChat-group push) crediting ``region_code``; returns (code row, region)."""
-    from ..models import CampaignCode
-    from .households import new_invite_code
-
-    scope.require_role("county_admin", "station_admin", "officer")
-    region = get_in_scope(scope, region_code)
-    row = CampaignCode(code=new_invite_code(), region_id=region.id, name=name, created_by=scope.user_id)
-    db.session.add(row)
-    db.session.commit()
-    return row, region
-
-
-def list_campaigns(scope: Scope, region_code: str | None):
-    """(campaign code, region code) pairs of a region subtree, newest first."""
-    from ..models import CampaignCode
-
-    region = get_in_scope(scope, region_code)
-    return db.session.execute(
-        sa.select(CampaignCode, Region.code).join(Region, Region.id == CampaignCode.region_id)
-        .where(Region.path.startswith(region.path, autoescape=True))
-        .order_by(CampaignCode.id.desc())).all()

@@ -11,9 +11,9 @@ from sqlalchemy.exc import IntegrityError
 
 from ..errors import Conflict, ValidationFailed
 from ..extensions import db
-from ..models import Household, IntegrityFlag, Visit, utcnow
-from . import households as household_service
+from ..models import Household, User, Visit, utcnow
 from . import integrity
+from .households import get_in_scope
 from .regions import Scope
 
 OUTCOMES = ("completed", "not_home", "refused", "assisted")
@@ -32,7 +32,7 @@ def record(scope: Scope, *, visit_id: str, household_code: str, outcome: str,
     """Store a visit; returns (visit, created). The same id with the same content returns the
     stored visit; with different content it is a conflict.
     """
-    household, region = household_service.get_in_scope(scope, household_code)
+    household, region = get_in_scope(scope, household_code)
     if outcome not in OUTCOMES:
         raise ValidationFailed("走访结果无效", details={"outcome": [f"取值必须是以下之一：{', '.join(OUTCOMES)}"]})
     if visited_at.tzinfo is None:
@@ -63,11 +63,7 @@ def record(scope: Scope, *, visit_id: str, household_code: str, outcome: str,
         if stored is None:
             raise
         return _same_or_conflict(stored, digest), False
-    reasons = integrity.check_visit(visit)
-    if reasons:
-        integrity.flag("visit", reasons, region_id=region.id, visit=visit)
-    else:
-        apply_to_household(visit)
+    integrity.settle_visit(visit, region.id)
     db.session.commit()
     return visit, True
 
@@ -83,17 +79,12 @@ def _same_or_conflict(stored: Visit, digest: str) -> Visit:
     return stored
 
 
-def apply_to_household(visit: Visit) -> None:
-    """Count a visit on its household; an older visit arriving late does not replace the latest."""
-    newer = sa.or_(Household.last_visit_at.is_(None), Household.last_visit_at <= visit.visited_at)
-    db.session.execute(sa.update(Household).where(Household.id == visit.household_id).values(
-        visit_count=Household.visit_count + 1,
-        last_visit_at=sa.case((newer, visit.visited_at), else_=Household.last_visit_at),
-        last_visit_outcome=sa.case((newer, visit.outcome), else_=Household.last_visit_outcome),
-    ).execution_options(synchronize_session=False))
-
-
-def is_held(visit: Visit) -> bool:
-    """True while the visit waits for review."""
-    return db.session.execute(sa.select(IntegrityFlag.id).where(
-        IntegrityFlag.visit_id == visit.id, IntegrityFlag.status == "pending")).first() is not None
+def visit_row(visit: Visit) -> dict:
+    """A visit as plain data: household code, officer's username, and whether it is held."""
+    household_code = db.session.execute(
+        sa.select(Household.code).where(Household.id == visit.household_id)).scalar_one_or_none()
+    officer = db.session.execute(
+        sa.select(User.username).where(User.id == visit.officer_id)).scalar_one_or_none()
+    return {"client_id": visit.client_id, "household": household_code, "outcome": visit.outcome,
+            "visited_at": visit.visited_at, "latitude": visit.latitude, "longitude": visit.longitude,
+            "note": visit.note, "officer": officer, "held_for_review": integrity.is_visit_held(visit.id)}

@@ -16,13 +16,13 @@ from sqlalchemy.exc import IntegrityError
 
 from ..chatbot import Verdict, get_engine
 from ..extensions import db
+from ..hotlines import HOTLINES
 from ..models import ChatLog, Household, QuizSession, WechatBinding, WechatMessage, WechatNonce, utcnow
 from . import chat as chat_service
 from . import wechat_quiz
+from .invites import find_by_invite_code
 
 log = logging.getLogger(__name__)
-
-HOTLINES = "拿不准就打 96110（反诈专线）咨询；已经转账或被骗，马上打 110 报警。"
 
 HELP_TEXT = (
     "我是反诈小助手，可以帮您：\n"
@@ -47,7 +47,6 @@ KIND_REPLIES = {
     ),
     "unknown": "这类消息我暂时处理不了。请用文字描述您遇到的情况，回复“帮助”查看我能做什么。",
 }
-BIND_CLOSED = "绑定功能暂未开放，请稍后再试。"
 BIND_USAGE = "请回复“绑定”加空格和邀请码，例如：绑定 AB12CD34。邀请码找社区民警或网格员要。"
 BIND_INVALID = "没有找到这个邀请码，请核对后重试（注意区分字母和数字）。"
 BIND_OK = "绑定成功！之后您在这里答题的成绩会计入您家。回复“答题”马上开始。"
@@ -243,32 +242,18 @@ def _bound_code(conv: Conversation) -> str | None:
 
 def bind_household(conv: Conversation, code: str) -> str:
     """Link the user to the household holding ``code``; their quizzes then credit it."""
-    try:
-        from .households import find_by_invite_code
-    except ImportError:
-        return BIND_CLOSED
     code = code.strip()
     if not code:
         return BIND_USAGE
-    if len(code) > 32:
-        return BIND_INVALID
-    try:
-        household = find_by_invite_code(code)
-    except Exception as exc:  # their service may raise NotFound for unknown codes
-        from ..errors import APIError
-
-        if not isinstance(exc, APIError):
-            raise
-        household = None
+    household = find_by_invite_code(code)
     if household is None:
         return BIND_INVALID
-    invite_code = getattr(household, "invite_code", None) or code
     row = db.session.execute(
         sa.select(WechatBinding).where(
             WechatBinding.channel == conv.channel, WechatBinding.user_hash == conv.user_hash)
     ).scalar_one_or_none() or WechatBinding(channel=conv.channel, user_hash=conv.user_hash)
-    row.household_id = getattr(household, "id", None)
-    row.invite_code = invite_code
+    row.household_id = household.id
+    row.invite_code = household.invite_code
     db.session.add(row)
     try:
         db.session.commit()

@@ -38,7 +38,8 @@ def test_import_csv_creates_households_and_members(oclient, tokens, officer_app)
     response = upload(oclient, tokens["station"], csv_bytes(GOOD))
     assert response.status_code == 200, response.get_json()
     assert response.get_json()["data"] == {"rows": 3, "households_created": 2, "households_updated": 0,
-                                           "members_created": 3, "members_updated": 0}
+                                           "households_unchanged": 0, "members_created": 3,
+                                           "members_updated": 0, "members_unchanged": 0}
     with officer_app.app_context():
         h = db.session.execute(sa.select(Household).where(Household.code == "H001")).scalar_one()
         assert h.member_count == 2 and len(h.invite_code) >= 16
@@ -52,8 +53,9 @@ def test_reimport_updates_instead_of_duplicating(oclient, tokens, officer_app):
     again = GOOD[:2] + ["H002,甲村二组新址,12,赵三,13900002222,赵三,男,18-35,,G2",
                         "H002,甲村二组新址,12,赵三,13900002222,赵小,女,0-17,学生,G2"]
     response = upload(oclient, tokens["station"], csv_bytes(again))
-    assert response.get_json()["data"]["households_updated"] == 2
-    assert response.get_json()["data"]["members_created"] == 1
+    data = response.get_json()["data"]
+    assert (data["households_updated"], data["households_unchanged"]) == (1, 1)
+    assert (data["members_created"], data["members_updated"], data["members_unchanged"]) == (1, 1, 2)
     with officer_app.app_context():
         assert db.session.execute(sa.select(sa.func.count()).select_from(Household)).scalar_one() == 2
         h = db.session.execute(sa.select(Household).where(Household.code == "H002")).scalar_one()
@@ -112,7 +114,7 @@ def test_cli_import_with_progress(officer_app, tmp_path):
     path.write_bytes(csv_bytes(GOOD))
     result = officer_app.test_cli_runner().invoke(args=["households", "import", str(path), "--region", "V1"])
     assert result.exit_code == 0, result.output
-    assert "2 households created" in result.output
+    assert "households 2 created" in result.output
     bad = tmp_path / "bad.csv"
     bad.write_bytes(csv_bytes(["H9,地址,1,孙,12345,孙,男,,,G1"]))
     result = officer_app.test_cli_runner().invoke(args=["households", "import", str(bad), "--region", "V1"])

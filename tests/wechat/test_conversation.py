@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import threading
 import time
 from datetime import timedelta
@@ -431,11 +430,6 @@ def _summary(client, headers, region, other=None):
 
 def test_bind_usage(wx):
     assert "例如" in wx.say("绑定")
-
-
-def test_bind_closed_until_households_exist(wx, monkeypatch):
-    monkeypatch.setitem(sys.modules, "quizbot.services.households", None)
-    assert wx.say("绑定 HOME2024") == "绑定功能暂未开放，请稍后再试。"
 
 
 def test_account_name_round_trip(wx):
