@@ -35,10 +35,12 @@ def normalize_database_url(url: str) -> str:
 
 
 def _read_secret() -> str | None:
+    """SECRET_KEY, else the file SECRET_KEY_FILE names, else ``instance/secret_key`` (which
+    `make run` writes once), so commands in the project folder find it without exports."""
     if os.environ.get("SECRET_KEY"):
         return os.environ["SECRET_KEY"]
-    secret_file = os.environ.get("SECRET_KEY_FILE")
-    if secret_file and Path(secret_file).is_file():
+    secret_file = os.environ.get("SECRET_KEY_FILE") or str(INSTANCE_DIR / "secret_key")
+    if Path(secret_file).is_file():
         return Path(secret_file).read_text(encoding="utf-8").strip() or None
     return None
 
@@ -118,8 +120,9 @@ class Config:
     OPENAPI_URL_PREFIX = "/api/v1"
     OPENAPI_JSON_PATH = "openapi.json"
     OPENAPI_SWAGGER_UI_PATH = "docs"
+    # Served from quizbot/static (scripts/vendor_assets.py): the docs page works offline.
     OPENAPI_SWAGGER_UI_URL = os.environ.get(
-        "OPENAPI_SWAGGER_UI_URL", "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/"
+        "OPENAPI_SWAGGER_UI_URL", "/static/vendor/swagger-ui-dist-5.35.0/"
     )
 
 

@@ -67,6 +67,6 @@ def _check_settings(app: Flask) -> None:
         "development", "testing"
     ):
         raise ConfigurationError(
-            "SECRET_KEY is not set. Set the SECRET_KEY environment variable (or SECRET_KEY_FILE); "
-            "`make run` generates one into instance/secret_key."
+            "SECRET_KEY is not set: run `make run` once (it writes instance/secret_key), "
+            "or set SECRET_KEY or SECRET_KEY_FILE."
         )

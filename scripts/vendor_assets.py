@@ -38,6 +38,11 @@ ASSETS = (
           "e6b0ce02b84d892e2e33e403485e7f3d6c29e2be6df65daf44d89ba564139745",
           ("axe.min.js", "LICENSE"), "tests/vendor",
           "accessibility checks run inside the browser tests (MPL-2.0); never served to users"),
+    Asset("swagger-ui-dist", "5.35.0",
+          "1b8e891893404ea4c3558b6a87e2a3e494e7eedba41168c2ece5800a391a6ea6",
+          ("swagger-ui.css", "swagger-ui-bundle.js", "swagger-ui-standalone-preset.js", "LICENSE",
+           "NOTICE"), "quizbot/static/vendor",
+          "the API page /api/v1/docs, served by the app so it works offline (Apache-2.0)"),
 )
 
 

@@ -1,0 +1,1 @@
+FLASK_APP=quizbot.cli:create_cli_app
