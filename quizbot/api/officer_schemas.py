@@ -58,7 +58,7 @@ class PageArgsSchema(RegionArgsSchema):
 
 class HouseholdArgsSchema(PageArgsSchema):
     q = fields.String(validate=length(1, 64), metadata={"description": "按户编号、地址、户主、电话搜索"})
-    status = fields.String(validate=one_of(("quizzed", "not_quizzed", "visited", "not_visited")))
+    status = fields.String(validate=one_of(("quizzed", "not_quizzed", "visited", "not_visited", "held")))
 
 
 class RegionSchema(Schema):

@@ -98,6 +98,8 @@ def search(scope: Scope, region_code: str | None, *, q: str | None = None,
         query = query.where(Household.visit_count > 0)
     elif status == "not_visited":
         query = query.where(Household.visit_count == 0)
+    elif status == "held":
+        query = query.where(Household.id.in_(integrity.held_households_query()))
     total = db.session.execute(sa.select(sa.func.count()).select_from(query.subquery())).scalar_one()
     rows = db.session.execute(
         query.order_by(*walking_order()).limit(per_page).offset((page - 1) * per_page)).all()

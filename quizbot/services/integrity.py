@@ -156,6 +156,15 @@ def held_by_household(household_ids: list[int]) -> dict[int, list[str]]:
     return held
 
 
+def held_households_query() -> sa.Select:
+    """``SELECT household_id`` of every household with a quiz or visit waiting for review."""
+    quiz = (sa.select(QuizSession.household_id).join(IntegrityFlag, IntegrityFlag.session_id == QuizSession.id)
+            .where(IntegrityFlag.status == "pending"))
+    visit = (sa.select(Visit.household_id).join(IntegrityFlag, IntegrityFlag.visit_id == Visit.id)
+             .where(IntegrityFlag.status == "pending"))
+    return sa.union(quiz, visit)
+
+
 def reason_texts(reasons: list[str]) -> list[str]:
     """Readable Chinese for flag reasons."""
     return [REASON_TEXT.get(r, r) for r in reasons]

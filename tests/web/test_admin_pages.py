@@ -210,3 +210,21 @@ def test_dashboard_and_reports_render_for_county(accounts_app):
     assert "阶段工作总结" in report
     assert client.get("/admin/reports?from=yesterday").status_code == 422
     assert client.get("/admin/audit?from=2026-11-01").status_code == 200
+
+
+def test_household_list_filters_held(accounts_app):
+    from quizbot.models import QuizSession
+    from quizbot.services import integrity
+
+    with accounts_app.app_context():
+        household = db.session.execute(sa.select(Household).filter_by(code="H2")).scalar_one()
+        session = QuizSession(id="held-session-1", created_at=household.created_at, expires_at=household.created_at,
+                              bank_version="x", question_ids=[], household_id=household.id,
+                              region_id=household.region_id)
+        db.session.add(session)
+        integrity.flag("quiz", ["too_fast"], region_id=household.region_id, session=session)
+        db.session.commit()
+    client = accounts_app.test_client()
+    sign_in(client, "station")
+    html = client.get("/admin/households?region=G1&status=held").get_data(as_text=True)
+    assert ">H2</a>" in html and ">H1</a>" not in html and ">H3</a>" not in html and "待审核" in html
