@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from ..errors import NotFound
 from ..extensions import db
+from ..hotlines import ANTI_FRAUD_LINE, POLICE_LINE, THREE_NOS
 from ..models import Household, Member, Region
 from . import bank as bank_service
 from . import quiz as quiz_service
@@ -96,7 +97,7 @@ def region_of_invite(invite_code: str | None) -> int | None:
 
 SHARE_TEXT = (
     "我刚做了一份反诈小测试，提醒家里人：陌生来电让转账、要验证码、说“安全账户”的，都是诈骗。"
-    "记住“不轻信、不透露、不转账”，拿不准打 96110，被骗了马上打 110。"
+    f"记住“{THREE_NOS}”，拿不准打 {ANTI_FRAUD_LINE}，被骗了马上打 {POLICE_LINE}。"
 )
 
 

@@ -81,6 +81,7 @@ def register_filters(app) -> None:
     """Template helpers: Shanghai times, 门牌号 labels, visit outcomes, pager links."""
     from urllib.parse import urlencode
 
+    from .. import hotlines
     from ..services.console import OUTCOME_TEXT
     from ..services.qrsheet import door_label
     from ..services.reports import SHANGHAI
@@ -93,6 +94,7 @@ def register_filters(app) -> None:
         return f"{local.month}月{local.day}日 {local:%H:%M}"
 
     app.add_template_filter(door_label, "door")
+    app.add_template_global(hotlines, "hotlines")
     app.add_template_global(lambda code: OUTCOME_TEXT.get(code, code or ""), "outcome_text")
 
     @app.template_global()
