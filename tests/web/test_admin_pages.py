@@ -228,3 +228,14 @@ def test_household_list_filters_held(accounts_app):
     sign_in(client, "station")
     html = client.get("/admin/households?region=G1&status=held").get_data(as_text=True)
     assert ">H2</a>" in html and ">H1</a>" not in html and ">H3</a>" not in html and "待审核" in html
+
+
+def test_import_template_is_the_commented_xlsx(accounts_app):
+    from openpyxl import load_workbook
+
+    client = accounts_app.test_client()
+    sign_in(client, "station")
+    response = client.get("/admin/import/template.xlsx")
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    assert sheet["A1"].value == "户编号" and sheet["A1"].comment is not None
