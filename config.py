@@ -55,7 +55,8 @@ class Config:
     SQLALCHEMY_DATABASE_URI = normalize_database_url(
         os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'quizbot.sqlite3'}"
     )
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # hide_parameters: a database error never writes names, phones or invite codes to the log.
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
     QUESTION_BANK_DIR = os.environ.get("QUESTION_BANK_DIR", str(BASE_DIR / "question_bank"))
 
     # Requests larger than this are refused with 413 before they are read.
@@ -72,6 +73,8 @@ class Config:
     CHAT_RATE_LIMIT = os.environ.get("CHAT_RATE_LIMIT", "20 per minute")
     CHAT_IP_RATE_LIMIT = os.environ.get("CHAT_IP_RATE_LIMIT", "300 per minute")
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
+    # Anonymous quiz sessions per IP (API and resident pages); a village's shared Wi-Fi stays well under.
+    QUIZ_SESSION_RATE_LIMIT = os.environ.get("QUIZ_SESSION_RATE_LIMIT", "60 per minute;600 per hour")
     TOKEN_TTL_SECONDS = _int("TOKEN_TTL_SECONDS", 12 * 3600)
     # Console sessions end after this long without a request (station PCs are shared).
     ADMIN_IDLE_SECONDS = _int("ADMIN_IDLE_SECONDS", 30 * 60)
@@ -88,6 +91,9 @@ class Config:
     WECHAT_APP_SECRET = os.environ.get("WECHAT_APP_SECRET")
     WECHAT_ENCODING_AES_KEY = os.environ.get("WECHAT_ENCODING_AES_KEY")
     WECHAT_PREVIOUS_ENCODING_AES_KEY = os.environ.get("WECHAT_PREVIOUS_ENCODING_AES_KEY")
+    # The message mode set in the WeChat admin panel: plain, compatible or safe (safe refuses
+    # plaintext bodies). Unset: compatible when an EncodingAESKey is set, else plain.
+    WECHAT_MODE = os.environ.get("WECHAT_MODE")
     WECOM_TOKEN = os.environ.get("WECOM_TOKEN")
     WECOM_CORP_ID = os.environ.get("WECOM_CORP_ID")
     WECOM_CORP_SECRET = os.environ.get("WECOM_CORP_SECRET")
@@ -106,6 +112,11 @@ class Config:
     WECHAT_WORKER_THREADS = _int("WECHAT_WORKER_THREADS", 8)
 
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    # How many proxies in front (nginx: 1) whose X-Forwarded-For/-Proto/-Host are believed; 0
+    # (the default, no proxy) ignores those headers, so nobody can fake their address.
+    PROXY_HOPS = _int("PROXY_HOPS", 0)
+    # Origins allowed to call the API from a browser (comma-separated); none by default.
+    CORS_ORIGINS = tuple(o.strip() for o in os.environ.get("CORS_ORIGINS", "").split(",") if o.strip())
     # Page cookies (CSRF token, console session): never readable by scripts, not sent on
     # cross-site posts, and only over TLS when the public address is https.
     SESSION_COOKIE_HTTPONLY = True

@@ -30,8 +30,16 @@ def create_app(config: object | None = None) -> Flask:
     )
     app.config.from_object(config or Config)
     app.json.ensure_ascii = False  # Chinese stays readable in every JSON body
+    hops = int(app.config.get("PROXY_HOPS") or 0)
+    if hops:  # behind nginx: the client's address and scheme come from X-Forwarded-*
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
     _check_settings(app)
     logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
+    from .logs import install as redact_logs
+
+    redact_logs()  # phones, ID/bank-card numbers, openids, invite codes, searches: never logged
 
     from .extensions import db, limiter, migrate
 
@@ -41,6 +49,10 @@ def create_app(config: object | None = None) -> Flask:
         render_as_batch=True, compare_type=True,
     )
     limiter.init_app(app)
+
+    from . import edge
+
+    edge.init_app(app)  # first hook of all: input no database can hold is refused here
 
     from .api import init_api
     from .errors import register_error_handlers
@@ -63,6 +75,10 @@ def create_app(config: object | None = None) -> Flask:
 
 def _check_settings(app: Flask) -> None:
     env = app.config.get("ENV_NAME", "production")
+    mode = app.config.get("WECHAT_MODE")
+    if mode and mode.lower() not in ("plain", "compatible", "safe"):
+        raise ConfigurationError(f"WECHAT_MODE={mode!r}: use plain, compatible or safe "
+                                 "(as chosen in the WeChat admin panel).")
     if not app.config.get("SECRET_KEY") and not app.config.get("TESTING") and env not in (
         "development", "testing"
     ):

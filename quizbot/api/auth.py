@@ -85,8 +85,9 @@ def login(payload: dict):
 
 @bp.route("/logout", methods=["POST"])
 @bp.response(204)
+@bp.doc(responses={401: {"description": "未登录或令牌已失效"}})
 def logout():
-    """Revoke the token used for this request."""
+    """Revoke the token used for this request (any request body is ignored)."""
     auth_service.logout(_bearer())
 
 

@@ -8,6 +8,7 @@ import hmac
 from flask import current_app, jsonify, request
 from flask_smorest import Blueprint
 
+from ..extensions import limiter
 from ..services import integrity as integrity_service
 from ..services import quiz as quiz_service
 from .schemas import (
@@ -32,6 +33,7 @@ bp = Blueprint("quiz", __name__, url_prefix="/api/v1/quiz", description="居民�
 
 
 @bp.route("/sessions", methods=["POST"])
+@limiter.limit(lambda: current_app.config["QUIZ_SESSION_RATE_LIMIT"])
 @bp.arguments(CreateSessionSchema)
 @bp.response(201, envelope(SessionCreatedSchema))
 def create_session(payload: dict):

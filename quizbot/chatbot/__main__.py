@@ -26,8 +26,26 @@ def _bank_dir(arg: str | None) -> str:
     return arg or os.environ.get("QUESTION_BANK_DIR") or str(DEFAULT_BANK)
 
 
+def _has_surrogate(text: str) -> bool:
+    return any("\ud800" <= ch <= "\udfff" for ch in text)
+
+
+def _line_json(result: dict) -> str:
+    """One output line; an id that UTF-8 cannot hold is written escaped rather than lost."""
+    line = json.dumps(result, ensure_ascii=False)
+    try:
+        line.encode("utf-8")
+    except UnicodeEncodeError:
+        line = json.dumps(result, ensure_ascii=True)
+    return line
+
+
 def classify_stream(engine, lines, out) -> int:
-    """Classify each JSON line of ``lines`` into ``out``; returns the number of bad lines."""
+    """Classify each JSON line of ``lines`` into ``out``; returns the number of bad lines.
+
+    Every line gets an answer: invalid JSON, nesting too deep to parse, a missing or non-string
+    ``text``, a lone surrogate, or anything the engine trips on gives ``{"id", "error"}``.
+    """
     bad = 0
     for line in lines:
         if not line.strip():
@@ -38,14 +56,22 @@ def classify_stream(engine, lines, out) -> int:
             if not isinstance(record, dict):
                 raise ValueError("each line must be a JSON object")
             record_id = record.get("id")
+            if not isinstance(record_id, str | int | float | bool | None):
+                record_id = None
+                raise ValueError("'id' must be a string or a number")
             text = record.get("text")
             if not isinstance(text, str):
                 raise ValueError("'text' must be a string")
+            if _has_surrogate(text):
+                raise ValueError("'text' contains a lone surrogate")
             result = engine.analyze(text).classify_record(record_id)
-        except (ValueError, TypeError) as exc:  # json.JSONDecodeError is a ValueError
+        except RecursionError:
             bad += 1
-            result = {"id": record_id, "error": str(exc)}
-        out.write(json.dumps(result, ensure_ascii=False) + "\n")
+            result = {"id": record_id, "error": "nested too deeply"}
+        except Exception as exc:  # noqa: BLE001 - one bad line must not end the run
+            bad += 1
+            result = {"id": record_id, "error": str(exc) or type(exc).__name__}
+        out.write(_line_json(result) + "\n")
     out.flush()
     return bad
 

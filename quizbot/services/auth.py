@@ -98,8 +98,10 @@ def authenticate_session(token: str | None, idle_seconds: int) -> User:
     return user
 
 
-def logout(token: str) -> None:
-    """Revoke one token."""
+def logout(token: str | None) -> None:
+    """Revoke one token (the caller has already checked it is valid)."""
+    if not token:
+        return
     db.session.execute(sa.update(AuthToken).where(
         AuthToken.token_hash == _digest(token), AuthToken.revoked_at.is_(None)).values(revoked_at=utcnow()))
     db.session.commit()

@@ -8,6 +8,7 @@ import hmac
 from ..chatbot import Verdict, get_engine
 from ..extensions import db
 from ..models import ChatLog
+from ..text import mask_personal
 from .households import find_by_invite_code
 
 
@@ -61,7 +62,7 @@ def record(text: str, verdict: Verdict, *, secret: str, user_id: str | None, cha
             top_scam_type=verdict.scam_types[0].id if verdict.scam_types else None,
             scam_types=[m.id for m in verdict.scam_types],
             text_length=len(text),
-            text=text if log_text else None,
+            text=mask_personal(text) if log_text else None,
         )
     )
     db.session.commit()

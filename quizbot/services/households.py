@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from ..errors import NotFound
 from ..extensions import db
 from ..models import Household, Member, Region
+from ..text import escape_like, phone_query
 from . import integrity
 from .household_import import ImportReport, import_households
 from .invites import find_by_invite_code, invite_url, new_invite_code, qr_image
@@ -76,6 +77,25 @@ def walking_order(region_path=Region.path) -> tuple:
             Household.code)
 
 
+def _digits(column):
+    """SQL: the phone column without the separators people type (both databases)."""
+    for separator in ("-", " ", "+", "(", ")"):
+        column = sa.func.replace(column, separator, "")
+    return column
+
+
+def search_condition(q: str):
+    """Code, address or head name contain ``q`` (its % and _ taken literally); the phone only
+    when ``q`` is a whole number, compared exactly, so masked digits cannot be walked back."""
+    like = f"%{escape_like(q)}%"
+    conditions = [Household.code.like(like, escape="\\"), Household.address.like(like, escape="\\"),
+                  Household.head_name.like(like, escape="\\")]
+    phone = phone_query(q)
+    if phone:
+        conditions.append(_digits(Household.phone).in_([phone, "86" + phone]))
+    return sa.or_(*conditions)
+
+
 def search(scope: Scope, region_code: str | None, *, q: str | None = None,
            status: str | None = None, page: int = 1, per_page: int = 50) -> tuple[list[dict], int]:
     """Households of a region subtree in walking order; ``q`` matches code, address, head, phone.
@@ -87,9 +107,7 @@ def search(scope: Scope, region_code: str | None, *, q: str | None = None,
              .join(Region, Region.id == Household.region_id)
              .where(Household.region_id.in_(subtree_ids_query(region.path))))
     if q:
-        like = f"%{q}%"
-        query = query.where(sa.or_(Household.code.like(like), Household.address.like(like),
-                                   Household.head_name.like(like), Household.phone.like(like)))
+        query = query.where(search_condition(q))
     if status == "quizzed":
         query = query.where(Household.quiz_count > 0)
     elif status == "not_quizzed":

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from ..errors import Forbidden, ValidationFailed
 from ..extensions import db
 from ..models import ChatLog, Household, QuizAnswer, QuizSession, Region, ScamType, Visit
+from ..text import clean as clean_text
 from . import audit, coverage
 from .households import mask_phone
 from .regions import Scope, actor, get_in_scope, subtree_ids_query
@@ -28,6 +29,15 @@ COVERAGE_COLUMNS = [("code", "区域编码"), ("name", "区域名称"), ("househ
 OUTCOME_TEXT = {"completed": "已完成", "not_home": "不在家", "refused": "拒绝", "assisted": "协助答题"}
 
 
+def _cell(value):
+    """A value a spreadsheet shows as written: no control characters (XLSX cannot hold them), and
+    text that Excel would run as a formula (=, +, -, @ first) kept as text."""
+    if not isinstance(value, str):
+        return value
+    value = clean_text(value)
+    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+
+
 def _table(fmt: str, columns: list[tuple[str, str]], rows) -> bytes:
     if fmt == "xlsx":
         from openpyxl import Workbook
@@ -36,7 +46,7 @@ def _table(fmt: str, columns: list[tuple[str, str]], rows) -> bytes:
         sheet = workbook.create_sheet("数据")
         sheet.append([label for _key, label in columns])
         for row in rows:
-            sheet.append([row.get(key) for key, _label in columns])
+            sheet.append([_cell(row.get(key)) for key, _label in columns])
         buffer = io.BytesIO()
         workbook.save(buffer)
         return buffer.getvalue()
@@ -44,7 +54,7 @@ def _table(fmt: str, columns: list[tuple[str, str]], rows) -> bytes:
     writer = csv.writer(buffer)
     writer.writerow([label for _key, label in columns])
     for row in rows:
-        writer.writerow(["" if row.get(key) is None else row.get(key) for key, _label in columns])
+        writer.writerow(["" if row.get(key) is None else _cell(row.get(key)) for key, _label in columns])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")  # BOM: Excel opens UTF-8 CSV correctly
 
 

@@ -100,6 +100,23 @@ def claim_message(channel: str, key: str, user_hash: str) -> WechatMessage | Non
         return find_message(channel, key)
 
 
+def claim_callback(channel: str, nonce: str, key: str, user_hash: str
+                   ) -> tuple[str, WechatMessage | None]:
+    """Claim a callback's nonce and its message in one transaction, so workers and instances
+    racing on the same callback agree: ``("new", None)`` answer it; ``("retry", row)`` the
+    message was claimed before (the caller checks it is the same user); ``("replay", None)`` a
+    used nonce carrying a new message."""
+    db.session.add(WechatNonce(channel=channel, nonce=nonce[:64]))
+    db.session.add(WechatMessage(channel=channel, msg_key=key, user_hash=user_hash))
+    try:
+        db.session.commit()
+        return "new", None
+    except IntegrityError:
+        db.session.rollback()
+    seen = find_message(channel, key)
+    return ("retry", seen) if seen is not None else ("replay", None)
+
+
 def find_message(channel: str, key: str) -> WechatMessage | None:
     """The stored record of a message already seen, if any."""
     return db.session.execute(

@@ -57,6 +57,11 @@ def _remember_device(response):
     return response
 
 
+def _quiz_start_limit() -> str:
+    """New quizzes per IP, shared by both start forms (the API has its own counter)."""
+    return current_app.config["QUIZ_SESSION_RATE_LIMIT"]
+
+
 def _start(invite_code: str | None, member_id: int | None, audience: str | None):
     config = current_app.config
     options = quiz_service.DrawOptions(
@@ -77,6 +82,7 @@ def household_landing(invite_code: str):
 
 
 @bp.post("/q/<invite_code>/start")
+@limiter.shared_limit(_quiz_start_limit, scope="quiz-start")
 def household_start(invite_code: str):
     """Start the household quiz for the chosen member (or "其他家人")."""
     landing = resident_service.household_landing(invite_code)
@@ -109,6 +115,7 @@ def general_landing():
 
 
 @bp.post("/quiz/start")
+@limiter.shared_limit(_quiz_start_limit, scope="quiz-start")
 def general_start():
     """Start a general quiz for the picked audience."""
     audience = request.form.get("audience") or "general"

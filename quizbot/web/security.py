@@ -9,7 +9,7 @@ from __future__ import annotations
 import hmac
 import secrets
 
-from flask import Flask, Response, request, session
+from flask import Flask, Response, current_app, request, session
 
 from ..errors import APIError
 
@@ -48,10 +48,41 @@ def check_csrf() -> None:
         raise CSRFFailed()
 
 
+# JSON that is the same for everyone and carries nothing personal may be cached; all other JSON
+# (households, tokens, quiz sessions, verdicts on a resident's own words) is never stored.
+CACHEABLE_JSON = frozenset({"/api/v1/openapi.json", "/api/v1/scam-types"})
+
+
+def _cors(response: Response) -> None:
+    """Cross-origin reads only for the origins CORS_ORIGINS lists (none by default)."""
+    origin = request.headers.get("Origin")
+    allowed = current_app.config.get("CORS_ORIGINS") or ()
+    if not origin or origin not in allowed or not request.path.startswith("/api/"):
+        return
+    response.headers["Access-Control-Allow-Origin"] = origin
+    response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type"
+    response.headers["Access-Control-Allow-Methods"] = "GET, POST, PATCH, DELETE"
+    response.headers["Access-Control-Max-Age"] = "600"
+    response.vary.add("Origin")
+
+
+def _preflight() -> Response | None:
+    """Answer a CORS preflight from an allowed origin before any guard asks for a token."""
+    if (request.method == "OPTIONS" and request.headers.get("Access-Control-Request-Method")
+            and request.headers.get("Origin") in (current_app.config.get("CORS_ORIGINS") or ())):
+        return Response(status=204)
+    return None
+
+
 def _set_headers(response: Response) -> Response:
     headers = response.headers
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "same-origin")
+    if response.mimetype == "application/json" and request.path not in CACHEABLE_JSON:
+        headers.setdefault("Cache-Control", "no-store")
+    if request.path.startswith(("/wechat", "/wecom")):
+        headers.setdefault("Cache-Control", "no-store")
+    _cors(response)
     if response.mimetype == "text/html":
         # Swagger UI's page is flask-smorest's own (inline script, configurable asset URL):
         # it may not be framed, but its scripts cannot follow the pages' policy.
@@ -68,3 +99,4 @@ def init_app(app: Flask) -> None:
     Cookie flags (HttpOnly, SameSite=Lax, Secure behind https) are set in ``config.py``."""
     app.jinja_env.globals["csrf_token"] = csrf_token
     app.after_request(_set_headers)
+    app.before_request(_preflight)

@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 SUCCESS = "success"
 XML = "application/xml; charset=utf-8"
 TEXT = "text/plain; charset=utf-8"
+WECHAT_MODES = ("plain", "compatible", "safe")
 
 
 @dataclass
@@ -44,6 +45,8 @@ class Endpoint:
     token: str
     crypto: adapter.CallbackCrypto | None
     enterprise: bool
+    # As chosen in the WeChat admin panel: plain (明文), compatible (兼容) or safe (安全).
+    mode: str = "safe"
 
 
 def endpoint_from_config(config, channel: str) -> Endpoint | None:
@@ -57,7 +60,11 @@ def endpoint_from_config(config, channel: str) -> Endpoint | None:
         if keys[0] and config.get("WECHAT_APP_ID"):
             crypto = adapter.CallbackCrypto(token, [k for k in keys if k], config["WECHAT_APP_ID"],
                                             enterprise=False)
-        return Endpoint("wechat", token, crypto, enterprise=False)
+        mode = (config.get("WECHAT_MODE") or ("compatible" if crypto else "plain")).lower()
+        if mode not in WECHAT_MODES or (mode != "plain" and crypto is None):
+            raise ValueError(f"WECHAT_MODE={mode!r}: use plain, or compatible/safe with "
+                             "WECHAT_ENCODING_AES_KEY and WECHAT_APP_ID set")
+        return Endpoint("wechat", token, crypto, enterprise=False, mode=mode)
     token, key, corp_id = (config.get("WECOM_TOKEN"), config.get("WECOM_ENCODING_AES_KEY"),
                            config.get("WECOM_CORP_ID"))
     if not (token and key and corp_id):
@@ -193,12 +200,21 @@ def verify_url(runtime: Runtime, endpoint: Endpoint, args: dict, now: float | No
         _check_time(runtime, timestamp, _now() if now is None else now)
         if endpoint.enterprise:
             plain = endpoint.crypto.decrypt(echostr, args.get("msg_signature"), timestamp, nonce)
+            _claim_check_nonce(endpoint, nonce)
             return Result(200, plain)
         if not adapter.signature_ok((endpoint.token, timestamp, nonce), args.get("signature")):
             raise adapter.ProtocolError("bad signature", status=403)
+        _claim_check_nonce(endpoint, nonce)
         return Result(200, echostr)
     except adapter.ProtocolError as exc:
         return _refuse(endpoint, exc)
+
+
+def _claim_check_nonce(endpoint: Endpoint, nonce: str) -> None:
+    """A URL check uses up its nonce: its signed query cannot be replayed, as a check or as a
+    POST carrying a message (the signature of a plain-mode POST covers the same three values)."""
+    if len(nonce) > 64 or not wechat_service.claim_nonce(endpoint.channel, nonce):
+        raise adapter.ProtocolError("nonce reused", status=403)
 
 
 def _refuse(endpoint: Endpoint, exc: adapter.ProtocolError) -> Result:
@@ -219,6 +235,10 @@ def handle_post(runtime: Runtime, endpoint: Endpoint, args: dict, body: bytes,
             raise adapter.ProtocolError("missing timestamp or nonce")
         _check_time(runtime, timestamp, now)
         encrypted = endpoint.enterprise or args.get("encrypt_type") == "aes"
+        if endpoint.mode == "safe" and not encrypted:
+            raise adapter.ProtocolError("plaintext message in safe mode", status=403)
+        if endpoint.mode == "plain" and encrypted:
+            raise adapter.ProtocolError("encrypted message in plain mode")
         if encrypted:
             if endpoint.crypto is None:
                 raise adapter.ProtocolError("encrypted message but no EncodingAESKey set")
@@ -238,13 +258,12 @@ def handle_post(runtime: Runtime, endpoint: Endpoint, args: dict, body: bytes,
     key = inbound.dedupe_key
     runtime.maybe_purge()
 
-    if not wechat_service.claim_nonce(channel, nonce):
-        seen = wechat_service.find_message(channel, key)
-        if seen is None:
-            return _refuse(endpoint, adapter.ProtocolError("nonce reused", status=403))
-        return _retry(seen, inbound, crypto)
-    seen = wechat_service.claim_message(channel, key, user_hash)
-    if seen is not None:
+    outcome, seen = wechat_service.claim_callback(channel, nonce, key, user_hash)
+    if outcome == "replay":
+        return _refuse(endpoint, adapter.ProtocolError("nonce reused", status=403))
+    if outcome == "retry":
+        if seen.user_hash != user_hash:  # someone else's MsgId: never their reply
+            return _refuse(endpoint, adapter.ProtocolError("message id of another user", status=403))
         return _retry(seen, inbound, crypto)
 
     text = _answer_with_deadline(runtime, channel, inbound)
