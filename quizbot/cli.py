@@ -200,9 +200,40 @@ def template_command(file: str) -> None:
     click.echo(f"template written to {file}")
 
 
+coverage_cli = AppGroup("coverage", help="Coverage counters (per-region totals kept on every write).")
+
+
+@coverage_cli.command("verify")
+@click.option("--region", "region_code", default=None, help="Check only this region's subtree.")
+@click.option("--fix", is_flag=True, help="Overwrite each differing counter with the recount.")
+def verify_coverage_command(region_code: str | None, fix: bool) -> None:
+    """Recount every coverage counter from the raw rows (households, members, counted visits,
+    credited quizzes) and list each difference; --fix repairs them. Exits 1 when a difference
+    is left unrepaired."""
+    from .services import counters
+    from .services.regions import get_by_code
+
+    region = None
+    if region_code:
+        region = get_by_code(region_code)
+        if region is None:
+            raise click.ClickException(f"unknown region {region_code}")
+    checked, differences = counters.verify(region, fix=fix)
+    for d in differences:
+        click.echo(f"{d.region} {d.counter}: stored {d.stored}, recounted {d.expected}")
+    if not differences:
+        click.echo(f"{checked} regions checked: no differences")
+    elif fix:
+        click.echo(f"{checked} regions checked: {len(differences)} difference(s) repaired")
+    else:
+        raise click.ClickException(f"{checked} regions checked: {len(differences)} difference(s); "
+                                   "run with --fix to repair")
+
+
 def register_cli(app: Flask) -> None:
     """Attach every command group."""
     app.cli.add_command(bank_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(regions_cli)
     app.cli.add_command(households_cli)
+    app.cli.add_command(coverage_cli)

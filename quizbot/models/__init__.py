@@ -1,6 +1,7 @@
 """Typed models, one module per area; import them from here."""
 
 from .chat import ChatLog
+from .coverage import COUNTER_FIELDS, TIME_FIELDS, RegionCounter, RegionTypeCounter
 from .people import (
     ROLES,
     AuditLog,
@@ -10,8 +11,6 @@ from .people import (
     IntegrityFlag,
     Member,
     Region,
-    RegionScoreStat,
-    RegionTypeStat,
     User,
     Visit,
 )
@@ -20,6 +19,10 @@ from .types import UTCDateTime, new_token, utcnow
 from .wechat import WechatBinding, WechatMessage, WechatNonce, WechatQuizState
 
 __all__ = [
+    "COUNTER_FIELDS",
+    "TIME_FIELDS",
+    "RegionCounter",
+    "RegionTypeCounter",
     "ROLES",
     "AuditLog",
     "AuthToken",
@@ -27,8 +30,6 @@ __all__ = [
     "Household",
     "IntegrityFlag",
     "Member",
-    "RegionScoreStat",
-    "RegionTypeStat",
     "Visit",
     "BankVersion",
     "ChatLog",

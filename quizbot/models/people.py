@@ -147,28 +147,6 @@ class CampaignCode(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class RegionScoreStat(db.Model):
-    """Credited quiz attempts per region (the household's or campaign's own region)."""
-
-    __tablename__ = "region_score_stat"
-
-    region_id: Mapped[int] = mapped_column(sa.ForeignKey("region.id"), primary_key=True)
-    attempts: Mapped[int] = mapped_column(default=0)
-    score_sum: Mapped[int] = mapped_column(default=0)
-    last_quiz_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-
-class RegionTypeStat(db.Model):
-    """Credited answers per region and scam type, for the weakest types of a roll-up."""
-
-    __tablename__ = "region_type_stat"
-
-    region_id: Mapped[int] = mapped_column(sa.ForeignKey("region.id"), primary_key=True)
-    scam_type_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
-    answered: Mapped[int] = mapped_column(default=0)
-    correct: Mapped[int] = mapped_column(default=0)
-
-
 class IntegrityFlag(db.Model):
     """A quiz or visit held for admin review; a held quiz counts only once accepted."""
 

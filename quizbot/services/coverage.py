@@ -1,8 +1,10 @@
 """Coverage roll-ups ("不漏一户、不漏一人") and the revisit queue (with why each household is on it).
 
-A roll-up runs a fixed number of grouped queries whatever the size of the tree: the regions
-of the subtree, household counters grouped by region, quiz stats grouped by region, scam-type
-names. Leaf figures are then summed up the tree in Python, so every level adds up exactly.
+A roll-up reads the per-region counters kept on every write (``services.counters``) of the
+region and its direct children: a fixed number of queries whose size grows with the children
+on screen, never with households or attempts. Each child's counters are the totals of its
+subtree, and the region's own households (not under any child) are what is left, so every
+level adds up exactly.
 """
 
 from __future__ import annotations
@@ -12,17 +14,14 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..models import Household, Region, RegionScoreStat, RegionTypeStat, ScamType
+from ..models import Household, Region, ScamType
+from . import counters
 from .households import rows_with_held, walking_order
 from .regions import Scope, get_in_scope, subtree_ids_query
 
 WEAKEST_COUNT = 3
 SUMS = ("households_total", "households_visited", "households_quizzed", "members_total",
         "members_quizzed", "attempts", "score_sum")
-
-
-def _empty() -> dict:
-    return {key: 0 for key in SUMS} | {"last_activity": None, "types": {}}
 
 
 def _later(a: datetime | None, b: datetime | None) -> datetime | None:
@@ -33,72 +32,41 @@ def _later(a: datetime | None, b: datetime | None) -> datetime | None:
     return max(a, b)
 
 
-def _add(total: dict, part: dict) -> None:
-    for key in SUMS:
-        total[key] += part[key]
-    total["last_activity"] = _later(total["last_activity"], part["last_activity"])
-    for type_id, (answered, correct) in part["types"].items():
-        have = total["types"].setdefault(type_id, [0, 0])
-        have[0] += answered
-        have[1] += correct
-
-
-def leaf_figures(region: Region) -> tuple[list[Region], dict[int, dict]]:
-    """The subtree and the figures of each region itself (not yet rolled up)."""
-    nodes = list(db.session.execute(
-        sa.select(Region).where(Region.path.startswith(region.path, autoescape=True))).scalars())
-    ids = subtree_ids_query(region.path)
-    own: dict[int, dict] = {n.id: _empty() for n in nodes}
-    for row in db.session.execute(
-            sa.select(Household.region_id, sa.func.count(),
-                      sa.func.sum(sa.case((Household.visit_count > 0, 1), else_=0)),
-                      sa.func.sum(sa.case((Household.quiz_count > 0, 1), else_=0)),
-                      sa.func.sum(Household.member_count), sa.func.sum(Household.members_quizzed),
-                      sa.func.max(Household.last_visit_at))
-            .where(Household.region_id.in_(ids)).group_by(Household.region_id)):
-        fig = own[row[0]]
-        fig.update(households_total=row[1], households_visited=int(row[2] or 0),
-                   households_quizzed=int(row[3] or 0), members_total=int(row[4] or 0),
-                   members_quizzed=int(row[5] or 0), last_activity=row[6])
-    for rid, attempts, score_sum, last_quiz in db.session.execute(
-            sa.select(RegionScoreStat.region_id, RegionScoreStat.attempts, RegionScoreStat.score_sum,
-                      RegionScoreStat.last_quiz_at).where(RegionScoreStat.region_id.in_(ids))):
-        fig = own[rid]
-        fig["attempts"], fig["score_sum"] = attempts, score_sum
-        fig["last_activity"] = _later(fig["last_activity"], last_quiz)
-    for rid, type_id, answered, correct in db.session.execute(
-            sa.select(RegionTypeStat.region_id, RegionTypeStat.scam_type_id, RegionTypeStat.answered,
-                      RegionTypeStat.correct).where(RegionTypeStat.region_id.in_(ids))):
-        own[rid]["types"][type_id] = [answered, correct]
-    return nodes, own
+def _figures(counts: dict, types: dict[str, list[int]], *, own: bool = False) -> dict:
+    """A region's counters in the shape the roll-up adds up (``own``: its own latest times)."""
+    fig = {key: counts[key] for key in SUMS}
+    prefix = "own_" if own else ""
+    fig["last_activity"] = _later(counts[prefix + "last_visit_at"], counts[prefix + "last_quiz_at"])
+    fig["types"] = {type_id: list(pair) for type_id, pair in types.items()}
+    return fig
 
 
 def rollup(scope: Scope, region_code: str | None) -> dict:
-    """The coverage of a region and of each direct child (parent totals = sum of children)."""
+    """The coverage of a region and of each direct child (parent totals = sum of children).
+
+    Reads the per-region counters (``services.counters``) of the region and its children only:
+    the cost grows with the number of children on screen, not with households or attempts.
+    """
     region = get_in_scope(scope, region_code)
-    nodes, own = leaf_figures(region)
-    by_id = {n.id: n for n in nodes}
-    children = sorted((n for n in nodes if n.parent_id == region.id), key=lambda n: n.code)
-    child_totals = {c.id: _empty() for c in children}
-    direct = _empty()
-    depth = region.path.count("/")  # segments of the child in a descendant path
-    child_by_code = {c.code: c.id for c in children}
-    for node in nodes:
-        if node.id == region.id:
-            _add(direct, own[node.id])
-            continue
-        child_code = node.path.split("/")[depth]
-        _add(child_totals[child_by_code[child_code]], own[node.id])
+    children = list(db.session.execute(
+        sa.select(Region).where(Region.parent_id == region.id).order_by(Region.code)).scalars())
+    counts, types = counters.read([region.id, *(c.id for c in children)])
     names = dict(db.session.execute(sa.select(ScamType.id, ScamType.name)).all())
-    total = _empty()
-    _add(total, direct)
+    total = _figures(counts[region.id], types[region.id])
     out_children = []
+    direct = _figures(counts[region.id], types[region.id], own=True)
     for child in children:
-        _add(total, child_totals[child.id])
-        out_children.append(_present(child, child_totals[child.id], names))
+        fig = _figures(counts[child.id], types[child.id])
+        out_children.append(_present(child, fig, names))
+        for key in SUMS:
+            direct[key] -= fig[key]
+        for type_id, (answered, correct) in fig["types"].items():
+            have = direct["types"].setdefault(type_id, [0, 0])
+            have[0] -= answered
+            have[1] -= correct
     if children and any(direct[k] for k in ("households_total", "attempts")):
         # Households registered on the region itself: shown so the children still add up.
-        unassigned = _present(by_id[region.id], direct, names)
+        unassigned = _present(region, direct, names)
         unassigned["region"] = {"code": None, "name": "直属（未划分到下级）", "level": region.level + 1}
         out_children.append(unassigned)
     result = _present(region, total, names)

@@ -13,7 +13,8 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..models import Household, Member, QuizSession, RegionScoreStat, RegionTypeStat, Visit
+from ..models import Household, Member, QuizSession, Visit
+from . import counters
 
 
 def credit_session(session_id: str) -> bool:
@@ -42,9 +43,16 @@ def _later(column, when: datetime):
 
 
 def _credit_household(household_id: int, member_id: int | None, score: int, when: datetime) -> None:
-    db.session.execute(sa.update(Household).where(Household.id == household_id).values(
+    # RETURNING, under the row lock: exactly one credit sees the household's first quiz.
+    row = db.session.execute(sa.update(Household).where(Household.id == household_id).values(
         quiz_count=Household.quiz_count + 1, score_sum=Household.score_sum + score,
-        last_quiz_at=_later(Household.last_quiz_at, when)))
+        last_quiz_at=_later(Household.last_quiz_at, when))
+        .returning(Household.quiz_count, Household.region_id)
+        .execution_options(synchronize_session=False)).first()
+    if row is None:
+        return
+    if row.quiz_count == 1:
+        counters.add(row.region_id, households_quizzed=1)
     if member_id is None:
         return
     first = db.session.execute(sa.update(Member).where(
@@ -52,38 +60,31 @@ def _credit_household(household_id: int, member_id: int | None, score: int, when
         .execution_options(synchronize_session=False)).rowcount
     if first:
         db.session.execute(sa.update(Household).where(Household.id == household_id)
-                           .values(members_quizzed=Household.members_quizzed + 1))
+                           .values(members_quizzed=Household.members_quizzed + 1)
+                           .execution_options(synchronize_session=False))
+        counters.add(row.region_id, members_quizzed=1)
 
 
 def bump_region_stats(region_id: int, score: int, when: datetime, result: dict) -> None:
-    """Add one attempt (and its answers per scam type) to the region's running totals."""
-    updated = db.session.execute(sa.update(RegionScoreStat).where(
-        RegionScoreStat.region_id == region_id).values(
-        attempts=RegionScoreStat.attempts + 1, score_sum=RegionScoreStat.score_sum + score,
-        last_quiz_at=_later(RegionScoreStat.last_quiz_at, when))).rowcount
-    if not updated:
-        db.session.execute(sa.insert(RegionScoreStat).values(
-            region_id=region_id, attempts=1, score_sum=score, last_quiz_at=when))
-    per_type: dict[str, list[int]] = {}
-    for item in result.get("results", []):
-        counts = per_type.setdefault(item["scam_type"], [0, 0])
-        counts[0] += 1
-        counts[1] += 1 if item["correct"] else 0
-    for type_id, (answered, correct) in sorted(per_type.items()):
-        updated = db.session.execute(sa.update(RegionTypeStat).where(
-            RegionTypeStat.region_id == region_id, RegionTypeStat.scam_type_id == type_id).values(
-            answered=RegionTypeStat.answered + answered,
-            correct=RegionTypeStat.correct + correct)).rowcount
-        if not updated:
-            db.session.execute(sa.insert(RegionTypeStat).values(
-                region_id=region_id, scam_type_id=type_id, answered=answered, correct=correct))
+    """Add one attempt (and its answers per scam type) to the region's counters and its
+    ancestors' (written at commit by ``counters``)."""
+    counters.add(region_id, attempts=1, score_sum=score)
+    counters.saw(region_id, quiz_at=when)
+    counters.add_answers(region_id, [(item["scam_type"], bool(item["correct"]))
+                                     for item in result.get("results", [])])
 
 
 def apply_visit(visit: Visit) -> None:
     """Count a visit on its household; an older visit arriving late does not replace the latest."""
     newer = sa.or_(Household.last_visit_at.is_(None), Household.last_visit_at <= visit.visited_at)
-    db.session.execute(sa.update(Household).where(Household.id == visit.household_id).values(
+    row = db.session.execute(sa.update(Household).where(Household.id == visit.household_id).values(
         visit_count=Household.visit_count + 1,
         last_visit_at=sa.case((newer, visit.visited_at), else_=Household.last_visit_at),
         last_visit_outcome=sa.case((newer, visit.outcome), else_=Household.last_visit_outcome),
-    ).execution_options(synchronize_session=False))
+    ).returning(Household.visit_count, Household.region_id)
+        .execution_options(synchronize_session=False)).first()
+    if row is None:
+        return
+    if row.visit_count == 1:  # under the row lock: exactly one visit is the first
+        counters.add(row.region_id, households_visited=1)
+    counters.saw(row.region_id, visit_at=visit.visited_at)

@@ -13,6 +13,7 @@ import csv
 import io
 import re
 import unicodedata
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
@@ -24,7 +25,7 @@ from openpyxl.styles import Font
 from ..errors import ValidationFailed
 from ..extensions import db
 from ..models import Household, Member, Region, utcnow
-from . import audit
+from . import audit, counters
 from .invites import new_invite_code
 from .regions import Scope, actor, get_by_code, get_in_scope
 
@@ -452,6 +453,7 @@ def _write(households: dict[str, dict], existing: dict[str, dict], *, dry_run: b
     if dry_run:
         return report
 
+    before = _locked_figures([row["b_id"] for row in update_rows])
     for start in range(0, len(new_rows), CHUNK):
         db.session.execute(sa.insert(Household), new_rows[start:start + CHUNK])
     if update_rows:
@@ -485,7 +487,41 @@ def _write(households: dict[str, dict], existing: dict[str, dict], *, dry_run: b
         for start in range(0, len(grown), CHUNK):
             db.session.execute(sa.update(Household).where(Household.id.in_(grown[start:start + CHUNK]))
                                .values(member_count=count).execution_options(synchronize_session=False))
+    _count(households, new_rows, update_rows, member_new, before)
     return report
+
+
+def _locked_figures(household_ids: list[int]) -> dict[int, dict]:
+    """What the region counters hold for households about to be updated, read under a row lock
+    (PostgreSQL), so a quiz or visit credited meanwhile moves with a household that moves."""
+    figures: dict[int, dict] = {}
+    for start in range(0, len(household_ids), CHUNK):
+        for row in db.session.execute(
+                sa.select(Household.id, Household.region_id, Household.member_count,
+                          Household.members_quizzed, Household.quiz_count, Household.visit_count,
+                          Household.last_visit_at)
+                .where(Household.id.in_(household_ids[start:start + CHUNK])).with_for_update()):
+            figures[row.id] = row._asdict()
+    return figures
+
+
+def _count(households: dict[str, dict], new_rows: list[dict], update_rows: list[dict],
+           member_new: list[tuple[str, dict]], before: dict[int, dict]) -> None:
+    """Tell the region counters what the import changed (written when the import commits)."""
+    added: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for row in new_rows:
+        added[row["region_id"]][0] += 1
+        added[row["region_id"]][1] += row["member_count"]
+    new_codes = {row["code"] for row in new_rows}
+    for code, _values in member_new:
+        if code not in new_codes:  # a new member of a household already registered
+            added[households[code]["region_id"]][1] += 1
+    for region_id, (count, members) in sorted(added.items()):
+        counters.add(region_id, households_total=count, members_total=members)
+    for row in update_rows:
+        figures = before.get(row["b_id"])
+        if figures is not None:
+            counters.household_moved(figures, figures["region_id"], row["b_region_id"])
 
 
 # --- the template --------------------------------------------------------------------------

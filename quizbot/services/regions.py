@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed
 from ..extensions import db
 from ..models import Region, User
-from . import audit
+from . import audit, counters
 
 MAX_LEVEL = 3  # 县/区 0 → 乡镇/街道 1 → 村/社区 2 → 组/网格 3
 CODE_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
@@ -184,6 +184,7 @@ def update(scope: Scope, code: str, *, name: str | None = None,
             for node in nodes:
                 node.path = new_path + node.path[len(old_path):]
                 node.level += shift
+            counters.subtree_moved(region.id, region.parent_id, parent.id)
             region.parent_id = parent.id
             changes["parent"] = [old_path, new_path]
     if changes:

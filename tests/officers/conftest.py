@@ -9,6 +9,7 @@ import pytest
 from quizbot.extensions import db
 from quizbot.models import Household, Member, QuizSession, utcnow
 from quizbot.services import auth as auth_service
+from quizbot.services import counters
 from quizbot.services import regions as region_service
 from quizbot.services.households import new_invite_code
 
@@ -40,6 +41,7 @@ def make_household(code: str, region: str, members: int = 2, **overrides) -> Hou
     db.session.flush()
     for i in range(members):
         db.session.add(Member(household_id=household.id, name=f"成员{i}", tags=[]))
+    counters.add(household.region_id, households_total=1, members_total=members)
     db.session.commit()
     return household
 
