@@ -34,7 +34,7 @@ setup: venv instance/secret_key
 
 run: setup
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/python scripts/show_urls.py
-	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - quizbot.wsgi:app
+	HOST=$(HOST) PORT=$(PORT) WORKERS=$(WORKERS) $(BIN)/gunicorn -c deploy/gunicorn.conf.py
 
 test: setup
 	$(BIN)/python -m pytest

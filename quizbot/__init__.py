@@ -70,6 +70,9 @@ def create_app(config: object | None = None) -> Flask:
     from .cli import register_cli
 
     register_cli(app)
+    from .ops_cli import register_cli as register_ops_cli
+
+    register_ops_cli(app)  # flask db backup|restore|counts
     return app
 
 

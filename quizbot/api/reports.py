@@ -30,6 +30,13 @@ MIMETYPES = {"csv": "text/csv",
              "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
+# What an export answers, for the OpenAPI document (the body is a file, not JSON).
+EXPORT_DOC = {"responses": {200: {"description": "CSV（UTF-8，带 BOM）或 XLSX 文件", "content": {
+    "text/csv": {"schema": {"type": "string"}},
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet":
+        {"schema": {"type": "string", "format": "binary"}}}}}}
+
+
 def _file(body: bytes, filename: str, fmt: str) -> Response:
     return Response(body, mimetype=MIMETYPES[fmt], headers={
         "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}",
@@ -38,6 +45,7 @@ def _file(body: bytes, filename: str, fmt: str) -> Response:
 
 @bp.route("/exports/households")
 @bp.arguments(ExportArgsSchema, location="query")
+@bp.doc(**EXPORT_DOC)
 def export_households(args: dict):
     """Households of a region as CSV/XLSX; phones masked unless a county admin gives a reason."""
     body, name = report_service.export_households(current_scope(), args.get("region"), args["format"],
@@ -47,6 +55,7 @@ def export_households(args: dict):
 
 @bp.route("/exports/coverage")
 @bp.arguments(ExportArgsSchema, location="query")
+@bp.doc(**EXPORT_DOC)
 def export_coverage(args: dict):
     """Coverage of a region and its children as CSV/XLSX."""
     body, name = report_service.export_coverage(current_scope(), args.get("region"), args["format"])
