@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import sqlalchemy as sa
 
 from quizbot.bank import Floors, count_table, load_bank, validate_bank
@@ -154,3 +156,100 @@ def test_chat_lexicon_is_loaded_and_checked(tmp_path):
     assert any("[not_a_type]" in e for e in errors)
     assert any("做单" in e and "weight" in e for e in errors)
     assert any("chat_lexicon.yaml [shuadan_rebate]" in e and "无法识别" in e for e in errors)
+
+
+CUES = dataclasses.replace(Floors.none(), answer_cues=True)  # share rules on, floors off
+
+
+def _single(qid: str, answer: str, texts: list[str], stem: str) -> dict:
+    return make_question(qid, "fake_authority", stem=stem, answer=[answer],
+                         options=[{"key": k, "text": t} for k, t in zip("ABCD", texts, strict=False)])
+
+
+def test_unseen_material_in_resident_text_is_refused(tmp_path):
+    _, base = mini_bank_content()
+    bad = [
+        make_question("u1", "fake_authority", stem="§15里的受害人遇到了什么？这是一道独特题干"),
+        make_question("u2", "fake_authority", stem="独特题干二：遇到这种情况怎么办呢",
+                      explanation="演练中有孩子被带走了。"),
+        make_question("u3", "fake_authority", stem="独特题干三：宣传单该怎么看呢",
+                      options=[{"key": "A", "text": "宣传材料里说的都对"}, {"key": "B", "text": "挂断核实"}]),
+    ]
+    errors = errors_for(tmp_path, questions=base + bad)
+    assert any("[u1] stem" in e and "§" in e for e in errors)
+    assert any("[u2] explanation" in e and "演练中" in e for e in errors)
+    assert any("[u3] options" in e and "宣传材料" in e for e in errors)
+    # The source field keeps the reference: the mini bank's "§15" sources are fine.
+    assert errors_for(tmp_path / "ok", questions=base) == []
+
+
+def _cue_errors(tmp_path, questions):
+    types, _ = mini_bank_content()
+    return validate_bank(load_bank(write_bank(tmp_path / "c", types, questions)), CUES)
+
+
+def _balanced(n: int, prefix: str = "s") -> list[dict]:
+    """n single-choice questions with keys cycling A–D and the answer never the longest."""
+    out = []
+    for i in range(n):
+        key = "ABCD"[i % 4]
+        texts = ["长一点的错误选项" if k != key else "正确做法" for k in "ABCD"]
+        out.append(_single(f"{prefix}{i}", key, texts, f"第{i}题：完全不同的情景描述{'甲乙丙丁戊己庚辛壬癸'[i % 10] * (i + 1)}"))
+    return out
+
+
+def test_answer_cue_rules_pass_a_balanced_bank(tmp_path):
+    assert _cue_errors(tmp_path, _balanced(8)) == []
+
+
+def test_longest_option_share_over_35_percent_fails(tmp_path):
+    questions = _balanced(8)
+    for q in questions[:3]:  # 3 of 8 = 37.5%
+        correct = q["answer"][0]
+        for o in q["options"]:
+            if o["key"] == correct:
+                o["text"] = "这是一个明显比其他选项都长得多的正确选项"
+    errors = _cue_errors(tmp_path, questions)
+    assert any("最长选项" in e and "3/8" in e for e in errors), errors
+    assert _cue_errors(tmp_path / "two", questions[:2] + _balanced(8)[2:]) == []  # 2 of 8 passes
+
+
+def test_one_key_over_40_percent_fails_per_file_and_bank(tmp_path):
+    questions = _balanced(8)
+    for q in questions[:4]:  # B on 4 + the cycle's own B on 1 of the rest = 5/8
+        texts = [o["text"] for o in q["options"]]
+        correct = texts.pop("ABCD".index(q["answer"][0]))
+        texts.insert(1, correct)
+        q["options"] = [{"key": k, "text": t} for k, t in zip("ABCD", texts, strict=False)]
+        q["answer"] = ["B"]
+    errors = _cue_errors(tmp_path, questions)
+    assert any("questions/fake_authority.yaml answer" in e and "B 占 5/8" in e for e in errors), errors
+    assert any("全库" in e and "B 占" in e for e in errors), errors
+
+
+def test_same_number_of_correct_options_over_60_percent_fails(tmp_path):
+    multis = []
+    for i in range(5):
+        answer = ["A", "B", "C"] if i < 4 else ["A", "B"]  # 4 of 5 = 80% have three keys
+        multis.append(make_question(f"m{i}", "fake_authority", type="multiple", answer=answer,
+                                    stem=f"多选第{i}题：各不相同的情景{'子丑寅卯辰'[i] * (i + 2)}",
+                                    options=[{"key": k, "text": f"做法{k}{i}"} for k in "ABCD"]))
+    errors = _cue_errors(tmp_path, _balanced(8) + multis)
+    assert any("恰好 3 个正确答案" in e and "4/5" in e for e in errors), errors
+    multis[0]["answer"] = ["A", "B"]
+    multis[1]["answer"] = ["A", "B", "C", "D"]
+    multis[1]["options"].append({"key": "E", "text": "错误做法"})
+    assert _cue_errors(tmp_path / "ok", _balanced(8) + multis) == []
+
+
+def test_naive_strategies_measure_a_guessable_bank(tmp_path):
+    from quizbot.bank import naive_strategy_scores
+
+    guessable = []
+    for i in range(6):
+        guessable.append(_single(f"g{i}", "B", ["转账", "先挂断电话，再自己拨打官方号码核实真假", "照做", "等等"],
+                                 f"第{i}题：有人来电让您转账怎么办{'甲乙丙丁戊己'[i] * (i + 1)}"))
+    scores = naive_strategy_scores(load_bank(write_bank(tmp_path / "g", mini_bank_content()[0], guessable)))
+    assert scores["longest"] == 1.0 and scores["always_b"] == 1.0
+    fair = naive_strategy_scores(load_bank(write_bank(tmp_path / "f", mini_bank_content()[0], _balanced(8))))
+    assert fair["longest"] == 0.0 and fair["always_b"] == 0.25

@@ -59,3 +59,41 @@ def test_multiple_choice_answers_are_not_all_options(bank):
     for q in bank.questions:
         if q.type == "multiple":
             assert 2 <= len(q.answer) < len(q.options), q.id
+
+
+def test_naive_strategies_score_at_most_40_percent(bank):
+    """Always the longest option, always B, or the option echoing the stem must not pass."""
+    from quizbot.bank import naive_strategy_scores
+
+    singles = [q for q in bank.questions if q.type == "single"]
+    assert len(singles) >= 150
+    scores = naive_strategy_scores(bank)
+    assert set(scores) == {"longest", "always_b", "stem_keywords"}
+    for name, score in scores.items():
+        assert score <= 0.40, (name, score)
+
+
+def test_explanations_never_name_an_option_letter(bank):
+    """Options are shuffled per session, so "选B" in an explanation would be wrong on screen."""
+    letter = re.compile(r"(选项|答案|选)\s*[A-F](?![A-Za-z])|[A-F]\s*(项|选项)|[（(][A-F][)）]")
+    assert [q.id for q in bank.questions if letter.search(q.explanation)] == []
+
+
+def test_no_verdict_is_written_into_an_option(bank):
+    verdict = re.compile(r"[，,]\s*(这|那)是(诈骗|骗局|骗人的)")
+    assert [q.id for q in bank.questions
+            if any(verdict.search(o["text"]) for o in q.options)] == []
+
+
+def test_12381_is_taught(bank):
+    """The official warning-SMS sender: in the knowledge base and in at least three questions."""
+    entry = bank.scam_type("prevention_basics")
+    assert "12381" in entry.summary + " ".join(entry.advice)
+    texts = [q.stem + q.explanation + " ".join(o["text"] for o in q.options) for q in bank.questions]
+    assert sum("12381" in t for t in texts) >= 3
+
+
+def test_elderly_questions_avoid_jargon(bank):
+    jargon = re.compile(r"两卡|联单|App|APP")
+    assert [q.id for q in bank.questions if "elderly" in q.audiences
+            and jargon.search(q.stem + " ".join(o["text"] for o in q.options))] == []

@@ -5,6 +5,7 @@ Every problem names the file, the entry id and the field, so an editor can fix i
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
@@ -16,6 +17,18 @@ from .taxonomy import ALL_IDS, AUDIENCES, QUESTION_TYPES, SCAM_TYPE_IDS, TOPIC_I
 DUPLICATE_THRESHOLD = 90
 ELDERLY_STEM_MAX = 60
 WARNING_MAX = 60
+
+# Answer cues (issue #14): a quiz that "always pick the longest" or "always B" passes measures
+# nothing. Shares are checked on the canonical keys, before per-session shuffling.
+LONGEST_SHARE_MAX = 0.35   # single-choice answers that are the strictly longest option
+KEY_SHARE_MAX = 0.40       # single-choice answers on any one key, per file and in the bank
+CORRECT_COUNT_SHARE_MAX = 0.60  # multiple-choice questions with the same number of correct keys
+SHARE_MIN_SAMPLE = 5       # a share is judged only over at least this many questions
+
+# Text a resident cannot see: seed-document parts ("§15"), drills, leaflets, pictures.
+UNSEEN_MATERIAL = re.compile(
+    r"§|演练中|演练里|演练时|宣传材料|宣传单上|材料里|材料中|上述材料|案例材料|如图|图中|上图|下图|视频中所示"
+)
 
 
 @dataclass(frozen=True)
@@ -30,6 +43,9 @@ class Floors:
     red_flags_per_scam_type: int = 15
     every_difficulty_per_scam_type: bool = True
     require_all_taxonomy_ids: bool = True
+    # The answer-cue shares (longest option, key balance, correct-count spread) describe a
+    # whole bank; tiny test banks switch them off with ``Floors.none()``.
+    answer_cues: bool = True
 
     def topic_floor(self, topic: str) -> int:
         floors = self.per_topic if self.per_topic is not None else {
@@ -38,7 +54,7 @@ class Floors:
 
     @classmethod
     def none(cls) -> Floors:
-        return cls(0, 0, {}, 0, 0, 0, False, False)
+        return cls(0, 0, {}, 0, 0, 0, False, False, False)
 
 
 def _check_scam_types(bank: Bank, floors: Floors) -> list[str]:
@@ -115,11 +131,93 @@ def _check_question(q, known_types: set[str]) -> list[str]:
     for tag in q.audiences:
         if tag not in AUDIENCES:
             errors.append(f"{where} audiences: {tag!r} 不是 TAXONOMY.md 中的受众标签")
+    for name, text in (("stem", q.stem), ("explanation", q.explanation),
+                       ("options", " ".join(o["text"] for o in q.options))):
+        found = UNSEEN_MATERIAL.search(text)
+        if found:
+            errors.append(f"{where} {name}: 不能引用居民看不到的材料（“{found.group(0)}”），"
+                          "出处写在 source 字段")
     if "elderly" in q.audiences and len(q.stem) > ELDERLY_STEM_MAX:
         errors.append(
             f"{where} stem: 面向老年人的题干不超过 {ELDERLY_STEM_MAX} 字（现有 {len(q.stem)}）"
         )
     return errors
+
+
+def is_strictly_longest(q) -> bool:
+    """True when the (single) correct option is longer than every other option."""
+    lengths = {o["key"]: len(o["text"]) for o in q.options}
+    if len(q.answer) != 1 or q.answer[0] not in lengths:
+        return False
+    own = lengths[q.answer[0]]
+    return all(own > n for k, n in lengths.items() if k != q.answer[0])
+
+
+def _share(count: int, total: int) -> str:
+    return f"{count}/{total} = {count / total:.0%}"
+
+
+def _check_answer_cues(bank: Bank) -> list[str]:
+    """The shares that would let a resident pass without knowing anything."""
+    errors = []
+    singles = [q for q in bank.questions if q.type == "single" and len(q.answer) == 1]
+    if len(singles) >= SHARE_MIN_SAMPLE:
+        longest = sum(is_strictly_longest(q) for q in singles)
+        if longest > LONGEST_SHARE_MAX * len(singles):
+            errors.append(f"questions/ answer: 单选题的正确答案是最长选项的占 {_share(longest, len(singles))}，"
+                          f"不能超过 {LONGEST_SHARE_MAX:.0%}（请把正确选项写成普通长度，理由放进解析）")
+    groups: dict[str, list] = {"questions/（全库）": singles}
+    for q in singles:
+        groups.setdefault(q.file, []).append(q)
+    for where, items in groups.items():
+        if len(items) < SHARE_MIN_SAMPLE:
+            continue
+        key, count = Counter(q.answer[0] for q in items).most_common(1)[0]
+        if count > KEY_SHARE_MAX * len(items):
+            errors.append(f"{where} answer: 单选题答案 {key} 占 {_share(count, len(items))}，"
+                          f"任何一个字母不能超过 {KEY_SHARE_MAX:.0%}")
+    multiples = [q for q in bank.questions if q.type == "multiple"]
+    if len(multiples) >= SHARE_MIN_SAMPLE:
+        size, count = Counter(len(q.answer) for q in multiples).most_common(1)[0]
+        if count > CORRECT_COUNT_SHARE_MAX * len(multiples):
+            errors.append(f"questions/ answer: 多选题中恰好 {size} 个正确答案的占 {_share(count, len(multiples))}，"
+                          f"不能超过 {CORRECT_COUNT_SHARE_MAX:.0%}（请混合 2、3、4 个正确答案）")
+    return errors
+
+
+_PUNCT = re.compile(r"[\s，。？！、；：“”‘’（）《》…,.?!;:()\"'\-—]")
+
+
+def _bigrams(text: str) -> set[str]:
+    text = _PUNCT.sub("|", text)
+    return {text[i:i + 2] for i in range(len(text) - 1) if "|" not in text[i:i + 2]}
+
+
+def _pick(q, score) -> float:
+    """Credit for picking the top-scoring option; ties share the credit (a fair coin among them)."""
+    scores = [score(o["text"]) for o in q.options]
+    best = max(scores)
+    tied = [o["key"] for o, s in zip(q.options, scores, strict=True) if s == best]
+    return (q.answer[0] in tied) / len(tied)
+
+
+def naive_strategy_scores(bank: Bank) -> dict[str, float]:
+    """What three know-nothing strategies score on the single-choice questions (0–1).
+
+    ``longest`` picks the longest option, ``always_b`` picks B, ``stem_keywords`` picks the
+    option sharing the most two-character words with the stem. Ties share the credit.
+    """
+    singles = [q for q in bank.questions if q.type == "single" and len(q.answer) == 1]
+    if not singles:
+        return {"longest": 0.0, "always_b": 0.0, "stem_keywords": 0.0}
+    total = len(singles)
+    return {
+        "longest": sum(_pick(q, len) for q in singles) / total,
+        "always_b": sum(q.answer[0] == "B" for q in singles) / total,
+        "stem_keywords": sum(
+            _pick(q, lambda text, stem=_bigrams(q.stem): len(stem & _bigrams(text))) for q in singles
+        ) / total,
+    }
 
 
 def near_duplicate_pairs(bank: Bank, threshold: int = DUPLICATE_THRESHOLD) -> list[tuple[str, str, float]]:
@@ -156,6 +254,8 @@ def validate_bank(bank: Bank, floors: Floors | None = None) -> list[str]:
             errors.append(f"{', '.join(files)} [{qid}] id: 重复 {count} 次")
     for q in bank.questions:
         errors += _check_question(q, known_types)
+    if floors.answer_cues:
+        errors += _check_answer_cues(bank)
 
     allowed = {frozenset(p) for p in bank.intentional_duplicates}
     for a, b, score in near_duplicate_pairs(bank):
@@ -212,4 +312,8 @@ def count_table(bank: Bank) -> str:
     lines.append("audience".ljust(26) + "  questions")
     for tag in AUDIENCES:
         lines.append(f"{tag.ljust(26)}  {by_audience[tag]:>9}")
+    lines.append("")
+    lines.append("naive strategies on single choice (each must stay <= 40%)")
+    for name, score in naive_strategy_scores(bank).items():
+        lines.append(f"{name.ljust(26)}  {score:>9.1%}")
     return "\n".join(lines)
