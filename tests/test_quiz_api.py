@@ -20,12 +20,12 @@ def start(client, **payload):
 
 
 def correct_answers(app, session_id):
-    from quizbot.services import bank as bank_service
+    """The right answers in this attempt's display keys (options are shuffled per attempt)."""
+    from quizbot.services import quiz as quiz_service
 
     with app.app_context():
         session = db.session.get(QuizSession, session_id)
-        snap = bank_service.snapshot()
-        return {qid: snap.questions[qid].answer for qid in session.question_ids}
+        return {q["id"]: q["answer"] for q in quiz_service.client_questions(session, reveal=True)}
 
 
 def test_session_has_questions_without_answers(quiz_client):

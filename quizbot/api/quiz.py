@@ -54,7 +54,7 @@ def create_session(payload: dict):
     # jsonify directly: this is the hot path, and the body is already plain data (the schema
     # above still documents it).
     return jsonify({"data": {"session_id": session.id, "expires_at": session.expires_at.isoformat(),
-                             "questions": [quiz_service.public_question(q) for q in questions]}}), 201
+                             "questions": quiz_service.client_questions(session)}}), 201
 
 
 @bp.route("/sessions/<string:session_id>/answers", methods=["POST"])

@@ -167,23 +167,96 @@ def session_questions(session: QuizSession) -> list[QuestionData]:
     return [snap.questions[qid] for qid in session.question_ids if qid in snap.questions]
 
 
-def client_questions(session: QuizSession) -> list[dict]:
-    """What a resident may see of the attempt's questions before submitting: never the answer.
+# --- what the resident sees: options shuffled per attempt ---------------------------------------
+#
+# The bank's keys (A, B, …) are canonical: answers, stored QuizAnswer rows and statistics use
+# them. Each attempt shows the options of choice questions in its own order, derived from the
+# session id (so nothing is stored and every worker agrees), relabelled A, B, … in display
+# order. Judge questions keep 对/错 (T/F). Everything a client sees or sends uses display keys;
+# the functions below are the only place that translates.
 
-    The one client view shared by the JSON API, the in-chat quiz and the resident pages.
-    """
-    return [public_question(q) for q in session_questions(session)]
+DISPLAY_LETTERS = "ABCDEFGHIJ"
 
 
-def public_question(q: QuestionData) -> dict:
-    """One question as a resident sees it: id, type, stem, options and scam type."""
-    return {"id": q.id, "type": q.type, "stem": q.stem, "options": q.options,
-            "scam_type": q.scam_type}
+def option_order(session_id: str, question: QuestionData) -> list[str]:
+    """The canonical option keys in the order this attempt shows them."""
+    keys = [o["key"] for o in question.options]
+    if question.type == "judge":
+        return keys
+    seed = hashlib.sha256(f"{session_id}:{question.id}".encode()).digest()
+    random.Random(int.from_bytes(seed[:8], "big")).shuffle(keys)
+    return keys
+
+
+@dataclass(frozen=True)
+class KeyMap:
+    """Display key ↔ canonical key for one question of one attempt."""
+
+    to_display: dict[str, str]
+    to_canonical: dict[str, str]
+
+    def display(self, canonical: list[str]) -> list[str]:
+        return sorted(self.to_display.get(k, k) for k in canonical)
+
+    def canonical(self, display: list[str]) -> list[str]:
+        return sorted(self.to_canonical[k] for k in display)
+
+
+def key_map(session_id: str, question: QuestionData) -> KeyMap:
+    """How this attempt labels the question's options."""
+    order = option_order(session_id, question)
+    if question.type == "judge":
+        shown = list(order)
+    else:
+        shown = list(DISPLAY_LETTERS[:len(order)])
+    return KeyMap(dict(zip(order, shown, strict=True)), dict(zip(shown, order, strict=True)))
+
+
+def client_question(session_id: str, question: QuestionData, *, reveal: bool = False) -> dict:
+    """One question as the resident sees it in this attempt: options in display order with
+    display keys. ``reveal`` adds the answer (display keys) and the explanation, for channels
+    that give feedback after each question (the in-chat quiz)."""
+    keys = key_map(session_id, question)
+    text = {o["key"]: o["text"] for o in question.options}
+    view = {
+        "id": question.id, "type": question.type, "stem": question.stem,
+        "options": [{"key": keys.to_display[k], "text": text[k]}
+                    for k in option_order(session_id, question)],
+        "scam_type": question.scam_type,
+    }
+    if reveal:
+        view["answer"] = keys.display(question.answer)
+        view["explanation"] = question.explanation
+    return view
+
+
+def client_questions(session: QuizSession, *, reveal: bool = False) -> list[dict]:
+    """What a resident sees of the attempt's questions, as plain dicts: never the answer
+    unless ``reveal``. The one client view shared by the JSON API, the in-chat quiz and the
+    resident pages."""
+    return [client_question(session.id, q, reveal=reveal) for q in session_questions(session)]
+
+
+def display_result(session: QuizSession, result: dict | None) -> dict | None:
+    """A stored (canonical) result with every answer key turned into this attempt's display keys."""
+    if result is None:
+        return None
+    snap = _snapshot_for(session)
+    shown = dict(result)
+    shown["results"] = []
+    for entry in result.get("results", []):
+        question = snap.questions.get(entry["question_id"])
+        if question is not None:
+            keys = key_map(session.id, question)
+            entry = {**entry, "your_answer": keys.display(entry["your_answer"]),
+                     "correct_answer": keys.display(entry["correct_answer"])}
+        shown["results"].append(entry)
+    return shown
 
 
 def client_result(session: QuizSession) -> dict | None:
-    """The stored result as the resident sees it (None before submission)."""
-    return session.result
+    """The stored result as the resident sees it, in display keys (None before submission)."""
+    return display_result(session, session.result)
 
 
 def session_state(session: QuizSession, now: datetime | None = None) -> str:
@@ -196,6 +269,7 @@ def session_state(session: QuizSession, now: datetime | None = None) -> str:
 
 
 def _normalize_answers(session: QuizSession, answers: dict, snap: BankSnapshot) -> dict[str, list[str]]:
+    """Check the submitted display keys and turn them into canonical keys."""
     if not isinstance(answers, dict):
         raise ValidationFailed("answers 必须是“题目 id → 选项列表”的对象")
     errors: dict[str, list[str]] = {}
@@ -211,15 +285,15 @@ def _normalize_answers(session: QuizSession, answers: dict, snap: BankSnapshot) 
             errors[qid] = ["答案必须是选项字母的列表，例如 [\"A\"]"]
             continue
         question = snap.questions[qid]
-        keys = {o["key"] for o in question.options}
+        keys = key_map(session.id, question)
         picked = sorted({k.strip().upper() for k in chosen})
-        bad = [k for k in picked if k not in keys]
+        bad = [k for k in picked if k not in keys.to_canonical]
         if bad:
             errors[qid] = [f"没有这个选项：{', '.join(bad)}"]
         elif question.type in ("single", "judge") and len(picked) > 1:
             errors[qid] = ["这道题只能选一个答案"]
         else:
-            normalized[qid] = picked
+            normalized[qid] = keys.canonical(picked)
     if errors:
         raise ValidationFailed("部分答案无效", details={"answers": errors})
     return normalized
@@ -274,6 +348,9 @@ def submit_answers(session_id: str, answers: dict) -> dict:
     """Score a submission once. The same submission again returns the stored result;
     a different one, or one after expiry, is a conflict. Safe across workers: the
     attempt is claimed with a conditional UPDATE, so only one submission can win.
+
+    ``answers`` maps question ids to display keys (as the attempt showed them); the result
+    returned uses display keys too, while the stored result and QuizAnswer rows are canonical.
     """
     session = get_session(session_id)
     snap = _snapshot_for(session)
@@ -310,10 +387,10 @@ def submit_answers(session_id: str, answers: dict) -> dict:
     )
     integrity.settle_session(session)  # credit the household/region, or hold for review
     db.session.commit()
-    return result
+    return display_result(session, result)
 
 
 def _stored_or_conflict(session: QuizSession, digest: str) -> dict:
     if session.submission_hash == digest:
-        return session.result
+        return display_result(session, session.result)
     raise Conflict("这次答题已经提交过，不能修改答案", code="already_submitted")

@@ -10,6 +10,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from datetime import timedelta
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -77,7 +78,13 @@ def start(channel: str, user_hash: str, *, invite_code: str | None, count: int =
     intro = f"答题开始！共 {len(questions)} 题，直接回复选项字母；判断题回复“对”或“错”。回复“退出”可随时结束。"
     if invite_code:
         intro += "\n成绩会计入您绑定的家庭。"
-    return intro + "\n\n" + format_question(questions[0], 1, len(questions))
+    return intro + "\n\n" + format_question(_questions(session)[0], 1, len(questions))
+
+
+def _questions(session) -> list[SimpleNamespace]:
+    """The attempt as this resident sees it (``quiz.client_questions``: options shuffled per
+    attempt, display letters), with each answer for the feedback after every question."""
+    return [SimpleNamespace(**q) for q in quiz_service.client_questions(session, reveal=True)]
 
 
 def format_question(q: QuestionData, number: int, total: int) -> str:
@@ -137,7 +144,7 @@ def answer(channel: str, user_hash: str, text: str, *, idle_seconds: int = 1800,
         drop_state(channel, user_hash)
         return "已结束本轮答题。想再来就回复“答题”。"
     session = quiz_service.get_session(state.session_id)
-    questions = quiz_service.session_questions(session)
+    questions = _questions(session)
     if state.position >= len(questions):
         drop_state(channel, user_hash)
         return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
@@ -256,7 +257,7 @@ def _current_question(app, user):
         if state is None:
             return None
         session = quiz_service.get_session(state.session_id)
-        return quiz_service.session_questions(session)[state.position]
+        return SimpleNamespace(**quiz_service.client_questions(session, reveal=True)[state.position])
 
 
 def _reply_for(question, correct=True):
