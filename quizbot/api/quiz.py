@@ -52,9 +52,13 @@ def create_session(payload: dict):
     )
     session, questions = quiz_service.create_session(options)
     # jsonify directly: this is the hot path, and the body is already plain data (the schema
-    # above still documents it).
+    # above still documents it). ``meta`` says how many questions the filters allowed.
+    meta = {"requested": options.count, "drawn": len(questions)}
+    if len(questions) < options.count:
+        meta["message"] = f"符合条件的题目不够，本次只抽到 {len(questions)} 道（要求 {options.count} 道）"
     return jsonify({"data": {"session_id": session.id, "expires_at": session.expires_at.isoformat(),
-                             "questions": quiz_service.client_questions(session)}}), 201
+                             "questions": quiz_service.client_questions(session)},
+                    "meta": meta}), 201
 
 
 @bp.route("/sessions/<string:session_id>/answers", methods=["POST"])

@@ -97,6 +97,42 @@ def draw_questions(pool: list[QuestionData], count: int, rng: random.Random,
     return chosen
 
 
+# An audience draw is mostly written for that audience: at least this share is tagged for it;
+# general questions top it up only as far as the share allows.
+AUDIENCE_SHARE_MIN = 0.7
+# child_safety questions are written for children and their parents.
+CHILD_AUDIENCES = ("student", "parent")
+
+
+def suits_audience(question: QuestionData, audience: str | None) -> bool:
+    """Whether a question may be drawn for ``audience`` (None = anyone, i.e. ``general``).
+
+    A child_safety question goes to a student or parent draw, or to an audience it is tagged
+    for; nobody else gets a question written for a child.
+    """
+    if question.scam_type != "child_safety" or audience in CHILD_AUDIENCES:
+        return True
+    return (audience or "general") in question.audiences
+
+
+def draw_for_audience(pool: list[QuestionData], count: int, audience: str | None,
+                      rng: random.Random, avoid: set[str] = frozenset()) -> list[QuestionData]:
+    """Up to ``count`` questions, at least ``AUDIENCE_SHARE_MIN`` of them tagged ``audience``;
+    fewer than ``count`` when the pool cannot keep that share (the caller reports it)."""
+    pool = [q for q in pool if suits_audience(q, audience)]
+    if not audience:
+        return draw_questions(pool, count, rng, avoid)
+    tagged = [q for q in pool if audience in q.audiences]
+    extra = [q for q in pool if audience not in q.audiences and "general" in q.audiences]
+    n_tagged = min(count, len(tagged))
+    # n_extra / (n_tagged + n_extra) <= 1 - share  <=>  n_extra <= n_tagged * (1 - share) / share
+    room = int(n_tagged * (1 - AUDIENCE_SHARE_MIN) / AUDIENCE_SHARE_MIN + 1e-9)
+    n_extra = min(count - n_tagged, len(extra), room)
+    chosen = draw_questions(tagged, n_tagged, rng, avoid) + draw_questions(extra, n_extra, rng, avoid)
+    rng.shuffle(chosen)
+    return chosen
+
+
 def create_session(options: DrawOptions) -> tuple[QuizSession, list[QuestionData]]:
     """Start a quiz attempt; the questions returned carry no answers for the client view."""
     snap = _snapshot()
@@ -110,15 +146,6 @@ def create_session(options: DrawOptions) -> tuple[QuizSession, list[QuestionData
                 "诈骗类型无效", details={"scam_types": [f"未知的类型：{', '.join(unknown)}"]}
             )
         pool = [q for q in pool if q.scam_type in set(options.scam_types)]
-    if options.audience:
-        matching = [q for q in pool if options.audience in q.audiences]
-        # Too few questions for this audience: top up with general ones rather than fail.
-        if len(matching) < options.count:
-            extra = [q for q in pool if q not in matching and "general" in q.audiences]
-            matching += extra
-        pool = matching if matching else pool
-    if not pool:
-        raise ValidationFailed("没有符合条件的题目", details={"scam_types": ["所选类型下没有可用题目"]})
 
     avoid = (
         _recent_question_ids(options.client_id, options.avoid_recent)
@@ -127,7 +154,10 @@ def create_session(options: DrawOptions) -> tuple[QuizSession, list[QuestionData
     )
     credit = invites.resolve_participant(options.invite_code, options.member_id)
     rng = random.Random()
-    questions = draw_questions(pool, options.count, rng, avoid)
+    questions = draw_for_audience(pool, options.count, options.audience, rng, avoid)
+    if not questions:
+        raise ValidationFailed("没有符合条件的题目",
+                               details={"scam_types": ["所选类型和受众下没有可用题目"]})
     now = utcnow()
     session = QuizSession(
         id=new_token(24),
