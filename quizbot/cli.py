@@ -105,6 +105,40 @@ def _show_password(title: str, username: str, password: str) -> None:
     sys.stdout.flush()
 
 
+@bank_cli.command("stats")
+@click.option("--region", "region_code", default=None, help="Region code (default: every attempt).")
+@click.option("--min-attempts", default=20, show_default=True, type=click.IntRange(1),
+              help="Answers a question needs before it can be listed for review.")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+def stats_command(region_code: str | None, min_attempts: int, as_json: bool) -> None:
+    """Item statistics from submitted quizzes: per question the attempts, correct rate and
+    discrimination (point-biserial with the rest of the quiz); per scam type the correct rate;
+    and the questions to review (>95% or <20% correct, or negative discrimination)."""
+    import json
+
+    from .services import item_stats
+
+    try:
+        data = item_stats.for_region_code(region_code, min_attempts=min_attempts)
+    except LookupError as exc:
+        raise click.ClickException(f"找不到区域 {region_code}") from exc
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    where = data["region"]["code"] if data["region"] else "all regions"
+    click.echo(f"{where}: {data['sessions']} submitted quizzes")
+    click.echo(f"\n{'question'.ljust(34)} {'attempts':>8} {'correct':>8} {'discr.':>7}")
+    for q in data["questions"]:
+        d = "-" if q["discrimination"] is None else f"{q['discrimination']:.2f}"
+        click.echo(f"{q['id'].ljust(34)} {q['attempts']:>8} {q['correct_rate']:>8.0%} {d:>7}")
+    click.echo(f"\n{'scam type'.ljust(34)} {'attempts':>8} {'correct':>8}")
+    for t in data["scam_types"]:
+        click.echo(f"{t['id'].ljust(34)} {t['attempts']:>8} {t['correct_rate']:>8.0%}")
+    click.echo(f"\nto review (at least {min_attempts} answers): {len(data['review'])}")
+    for q in data["review"]:
+        click.echo(f"  {q['id']}: {', '.join(q['reasons'])}")
+
+
 @users_cli.command("ensure-admin")
 def ensure_admin_command() -> None:
     """Create the first admin account with a random password when no user exists yet."""

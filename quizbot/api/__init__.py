@@ -50,12 +50,25 @@ api = QuizbotApi()
 
 def init_api(app: Flask) -> None:
     """Attach flask-smorest and every blueprint."""
-    from . import auth, chat, coverage, health, households, quiz, regions, reports, scam_types, visits
+    from . import (
+        auth,
+        chat,
+        coverage,
+        health,
+        households,
+        question_stats,
+        quiz,
+        regions,
+        reports,
+        scam_types,
+        visits,
+    )
 
     api.init_app(app)
     if "bearerAuth" not in api.spec.components.security_schemes:
         api.spec.components.security_scheme(
             "bearerAuth", {"type": "http", "scheme": "bearer", "description": "POST /api/v1/auth/login 取得的令牌"})
-    for module in (health, quiz, scam_types, chat, auth, regions, households, visits, coverage, reports):
+    for module in (health, quiz, scam_types, chat, auth, regions, households, visits, coverage, reports,
+                   question_stats):
         api.register_blueprint(module.bp)
     app.before_request(_require_json_body)
