@@ -81,7 +81,9 @@ class Config:
     # Household import uploads (CSV/XLSX) may be larger than ordinary JSON requests.
     IMPORT_MAX_BYTES = _int("IMPORT_MAX_BYTES", 64 * 1024 * 1024)
 
-    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    # database:// (the default) keeps the counters in the app's database, shared by every worker
+    # and instance; redis://host:6379 uses Redis; memory:// counts per process (tests only).
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "database://")
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
     RATELIMIT_HEADERS_ENABLED = True
 

@@ -48,6 +48,9 @@ def create_app(config: object | None = None) -> Flask:
         app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"),
         render_as_batch=True, compare_type=True,
     )
+    from .ratelimit import configure as configure_rate_limits
+
+    configure_rate_limits(app)  # database:// (the default) counts in the app's own database
     limiter.init_app(app)
 
     from . import edge
@@ -72,7 +75,7 @@ def create_app(config: object | None = None) -> Flask:
     register_cli(app)
     from .ops_cli import register_cli as register_ops_cli
 
-    register_ops_cli(app)  # flask db backup|restore|counts
+    register_ops_cli(app)  # flask db backup|restore|counts, flask users unlock
     return app
 
 

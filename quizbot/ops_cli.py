@@ -1,4 +1,4 @@
-"""Operator commands: ``flask db backup|restore|counts``.
+"""Operator commands: ``flask db backup|restore|counts`` and ``flask users unlock``.
 
 They sit beside Flask-Migrate's ``flask db`` group and the accounts group; each stays thin.
 """
@@ -57,7 +57,20 @@ def counts_command() -> None:
     click.echo(json.dumps(backup_service.counts(_url()), sort_keys=True))
 
 
+@click.command("unlock")
+@click.argument("username")
+def unlock_command(username: str) -> None:
+    """Lift every sign-in lock of USERNAME (all IPs); audited."""
+    from .services import auth as auth_service
+
+    lifted = auth_service.unlock(None, username)
+    click.echo(f"{username}: {lifted} lock(s) lifted")
+
+
 def register_cli(app: Flask) -> None:
-    """Add the commands to ``flask db``."""
+    """Add the commands to ``flask db`` and ``flask users``."""
     for command in (backup_command, restore_command, counts_command):
         db_group.add_command(command)
+    users = app.cli.commands.get("users")
+    if users is not None:
+        users.add_command(unlock_command)

@@ -36,7 +36,7 @@ def _require_json_body() -> None:
 
 
 MULTIPART_ENDPOINTS: set[str] = {"households.import_households"}
-BODYLESS_ENDPOINTS: set[str] = {"auth.logout"}
+BODYLESS_ENDPOINTS: set[str] = {"auth.logout", "auth.unlock_user"}
 
 
 class QuizbotApi(Api):

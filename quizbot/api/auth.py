@@ -78,7 +78,7 @@ bp = officer_blueprint("auth", __name__, "/api/v1/auth", "登录与账号")
 def login(payload: dict):
     """Sign in with username and password; returns a bearer token with its expiry."""
     token, row, user = auth_service.login(payload["username"], payload["password"],
-                                          current_app.config["TOKEN_TTL_SECONDS"])
+                                          current_app.config["TOKEN_TTL_SECONDS"], ip=request.remote_addr)
     return {"data": {"token": token, "token_type": "Bearer", "expires_at": row.expires_at,
                      "user": auth_service.user_row(user)}}
 
@@ -114,6 +114,14 @@ def create_user(payload: dict):
     user = auth_service.create_user(payload["username"], payload["password"], payload["role"],
                                     payload["region"], scope=current_scope())
     return {"data": auth_service.user_row(user)}
+
+
+@bp.route("/users/<string:username>/unlock", methods=["POST"])
+@bp.response(204)
+@bp.doc(responses={404: {"description": "找不到该用户（或不在管辖范围内）"}})
+def unlock_user(username: str):
+    """Lift the sign-in locks of a user (every IP); county admin or admin, audited."""
+    auth_service.unlock(current_scope(), username)
 
 
 @bp.route("/users/<string:username>", methods=["PATCH"])

@@ -7,6 +7,7 @@ import hmac
 
 from flask import current_app, jsonify, request
 from flask_smorest import Blueprint
+from marshmallow import Schema, fields
 
 from ..extensions import limiter
 from ..services import integrity as integrity_service
@@ -32,10 +33,21 @@ def device_key() -> str:
 bp = Blueprint("quiz", __name__, url_prefix="/api/v1/quiz", description="居民答题")
 
 
+class DrawMetaSchema(Schema):
+    requested = fields.Integer(metadata={"description": "要求的题数"})
+    drawn = fields.Integer(metadata={"description": "实际抽到的题数"})
+    message = fields.String(metadata={"description": "题目不够时的说明"})
+
+
+# The create answer carries ``meta`` (how many questions the filters allowed) beside ``data``.
+SESSION_CREATED = Schema.from_dict({"data": fields.Nested(SessionCreatedSchema),
+                                    "meta": fields.Nested(DrawMetaSchema)}, name="SessionCreatedEnvelope")
+
+
 @bp.route("/sessions", methods=["POST"])
 @limiter.limit(lambda: current_app.config["QUIZ_SESSION_RATE_LIMIT"])
 @bp.arguments(CreateSessionSchema)
-@bp.response(201, envelope(SessionCreatedSchema))
+@bp.response(201, SESSION_CREATED)
 def create_session(payload: dict):
     """Draw a quiz: mixed scam types and difficulties, suited to the audience."""
     participant = payload.get("participant") or {}

@@ -15,6 +15,7 @@ from .people import (
     Visit,
 )
 from .quiz import BankVersion, Question, QuizAnswer, QuizSession, ScamType
+from .security import LoginThrottle, RateLimitCounter
 from .types import UTCDateTime, new_token, utcnow
 from .wechat import WechatBinding, WechatMessage, WechatNonce, WechatQuizState
 
@@ -38,6 +39,8 @@ __all__ = [
     "QuizSession",
     "Region",
     "ScamType",
+    "LoginThrottle",
+    "RateLimitCounter",
     "UTCDateTime",
     "new_token",
     "User",

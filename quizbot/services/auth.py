@@ -11,12 +11,14 @@ import sqlalchemy as sa
 from ..errors import APIError, Conflict, NotFound, Unauthorized, ValidationFailed
 from ..extensions import db
 from ..models import ROLES, AuthToken, Region, User, utcnow
+from ..models.security import LoginThrottle
 from . import audit
 from .accounts import hash_password, verify_password
 from .regions import Scope, actor, get_by_code, get_in_scope
 
 MAX_FAILED_LOGINS = 5
 LOCK_MINUTES = 15
+MAX_LOCK_SECONDS = 24 * 3600
 MIN_PASSWORD_LENGTH = 8
 BAD_CREDENTIALS = "用户名或密码错误"
 
@@ -29,33 +31,89 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def login(username: str, password: str, ttl_seconds: int) -> tuple[str, AuthToken, User]:
-    """Check the password and issue a token; locks the account after repeated failures."""
+def _throttle(username: str, ip: str) -> LoginThrottle:
+    """The failure counter of this username from this IP (created on first use, race-safe)."""
+    key = (username[:64], (ip or "unknown")[:64])
+    query = sa.select(LoginThrottle).where(LoginThrottle.username == key[0], LoginThrottle.ip == key[1])
+    row = db.session.execute(query).scalar_one_or_none()
+    if row is None:
+        try:
+            with db.session.begin_nested():
+                row = LoginThrottle(username=key[0], ip=key[1], failures=0, lockouts=0)
+                db.session.add(row)
+        except sa.exc.IntegrityError:
+            row = db.session.execute(query).scalar_one()
+    return row
+
+
+def lock_seconds(lockouts: int) -> int:
+    """How long the ``lockouts``-th lockout in a row lasts: 15 min, doubling, at most a day."""
+    return min(LOCK_MINUTES * 60 * 2 ** max(lockouts - 1, 0), MAX_LOCK_SECONDS)
+
+
+def login(username: str, password: str, ttl_seconds: int, ip: str | None = None
+          ) -> tuple[str, AuthToken, User]:
+    """Check the password and issue a token.
+
+    Failures are counted per username *and* IP: five in a row lock that pair out (15 minutes,
+    doubling with each further lockout), so a stranger elsewhere cannot lock an officer out.
+    Unknown and inactive usernames take the same time, count and lock exactly like real ones,
+    so neither the answer nor the lockout tells which usernames exist.
+    """
+    now = utcnow()
+    throttle = _throttle(username, ip or "unknown")
+    if throttle.locked_until is not None and throttle.locked_until > now:
+        db.session.commit()
+        raise AccountLocked()
     user = db.session.execute(
         sa.select(User).where(User.username == username)).scalar_one_or_none()
-    now = utcnow()
     if user is None or not user.active:
         verify_dummy(password)
-        raise Unauthorized(BAD_CREDENTIALS, code="bad_credentials")
-    if user.locked_until is not None and user.locked_until > now:
-        raise AccountLocked()
-    if not verify_password(user, password):
-        user.failed_logins = (user.failed_logins or 0) + 1
-        if user.failed_logins >= MAX_FAILED_LOGINS:
-            user.locked_until = now + timedelta(minutes=LOCK_MINUTES)
-            user.failed_logins = 0
+        ok = False
+    else:
+        ok = verify_password(user, password)
+    if not ok:
+        throttle.failures = (throttle.failures or 0) + 1
+        throttle.updated_at = now
+        if throttle.failures >= MAX_FAILED_LOGINS:
+            throttle.lockouts = (throttle.lockouts or 0) + 1
+            throttle.locked_until = now + timedelta(seconds=lock_seconds(throttle.lockouts))
+            throttle.failures = 0
             db.session.commit()
             raise AccountLocked()
         db.session.commit()
         raise Unauthorized(BAD_CREDENTIALS, code="bad_credentials")
-    user.failed_logins = 0
-    user.locked_until = None
+    db.session.delete(throttle)
     token = secrets.token_urlsafe(32)
     row = AuthToken(token_hash=_digest(token), user_id=user.id, created_at=now,
                     expires_at=now + timedelta(seconds=ttl_seconds))
     db.session.add(row)
     db.session.commit()
     return token, row, user
+
+
+def unlock(scope: Scope | None, username: str) -> int:
+    """Lift every sign-in lock of ``username`` (all IPs); audited. ``scope`` None = CLI.
+    Returns how many locks were lifted."""
+    if scope is not None:
+        scope.require_role("county_admin")
+        _user_in_scope(scope, username)
+    lifted = db.session.execute(sa.delete(LoginThrottle).where(
+        LoginThrottle.username == username)).rowcount
+    audit.record(actor(scope) if scope else None, "user_unlock", target=username,
+                 details={"locks": lifted})
+    db.session.commit()
+    return lifted
+
+
+def _user_in_scope(scope: Scope, username: str) -> User:
+    from ..errors import NotFound
+
+    user = db.session.execute(sa.select(User).where(User.username == username)).scalar_one_or_none()
+    region = db.session.get(Region, user.region_id) if user and user.region_id else None
+    if user is None or (not scope.is_admin and (region is None or not scope.covers(region.path))):
+        raise NotFound("找不到该用户", code="user_not_found")
+    return user
 
 
 _DUMMY_HASH: str | None = None
