@@ -40,7 +40,8 @@ from quizbot.services.regions import Scope  # noqa: E402
 
 PER_GROUP, GROUPS, VILLAGES = 200, 5, 15  # households per group, groups per village, villages per town
 TYPES = [f"type{i:02d}" for i in range(24)]
-FLOORS = {"rollup_ms": 250, "revisit_ms": 100, "dashboard_ms": 300, "import_s": 60}
+FLOORS = {"rollup_ms": 250, "revisit_ms": 100, "dashboard_ms": 300, "households_page_ms": 200,
+          "import_s": 60}
 PASSWORD = "bench-password-1"
 
 
@@ -277,11 +278,29 @@ def main() -> None:
         response = client.get("/admin/regions/C")
         assert response.status_code == 200
 
+    def page(url: str):
+        def get():
+            response = client.get(url)
+            assert response.status_code == 200, url
+        return get
+
     with app.app_context():
         dash = best_of(dashboard) * 1000
+        # Issue #11's console floors: a village dashboard, and the households page at any page.
+        last = (args.households + 49) // 50
+        console = {
+            "village dashboard": best_of(page("/admin/regions/V1-7")) * 1000,
+            "households p.1 (top)": best_of(page("/admin/households?region=C&page=1")) * 1000,
+            "households middle (top)": best_of(page(f"/admin/households?region=C&page={last // 2}")) * 1000,
+            "households last (top)": best_of(page(f"/admin/households?region=C&page={last}")) * 1000,
+            "households p.1 (village)": best_of(page("/admin/households?region=V1-7")) * 1000,
+        }
         print(f"top roll-up:      {rollup:8.1f} ms (floor {FLOORS['rollup_ms']} ms)")
         print(f"revisit queue:    {revisit:8.1f} ms (floor {FLOORS['revisit_ms']} ms)")
         print(f"console dashboard:{dash:8.1f} ms (floor {FLOORS['dashboard_ms']} ms, test client)")
+        for name, ms in console.items():
+            floor = FLOORS["dashboard_ms"] if "dashboard" in name else FLOORS["households_page_ms"]
+            print(f"console {name}: {ms:8.1f} ms (floor {floor} ms, test client)")
         if args.keep or args.reuse:
             return
         per_credit = credit_quizzes(args.households) * 1000

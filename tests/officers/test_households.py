@@ -10,6 +10,7 @@ from openpyxl import Workbook
 from quizbot.extensions import db
 from quizbot.models import AuditLog, Household, Member
 from quizbot.services.households import mask_phone
+from tests.officers.conftest import make_household
 from tests.test_api_errors import assert_envelope
 
 HEADER = "户编号,地址,门牌号,户主,联系电话,成员姓名,性别,年龄段,标签,区域编码"
@@ -152,3 +153,30 @@ def test_detail_and_qr_codes(oclient, tokens):
     assert svg.mimetype == "image/svg+xml" and b"<svg" in svg.data
     assert_envelope(oclient.get("/api/v1/households/H001/qr.gif", headers=tokens["officer"]), 422)
     assert_envelope(oclient.get("/api/v1/households/H001/qr.png", headers=tokens["other_village"]), 404)
+
+
+def test_large_lists_page_by_region_in_the_same_walking_order(officer_app, monkeypatch):
+    """Above LARGE_LIST the unfiltered list pages region by region from the counters; every
+    page must equal the plain sorted query's page, including pages that span two groups."""
+    from quizbot.services import households as household_service
+    from quizbot.services.regions import Scope
+
+    with officer_app.app_context():
+        for i, number in enumerate(["10", "2", "1", "3", "11", "2A", "7"]):
+            make_household(f"G1-{i}", "G1", members=1, house_number=number)
+        for i, number in enumerate(["5", "1", "12", "4"]):
+            make_household(f"G2-{i}", "G2", members=1, house_number=number)
+        make_household("V1-own", "V1", members=1, house_number="9")
+        scope = Scope(0, "t", "admin", None, None)
+
+        def pages():
+            return [[r["code"] for r in household_service.search(scope, "V1", page=p, per_page=3)[0]]
+                    for p in range(1, 6)]
+
+        monkeypatch.setattr(household_service, "LARGE_LIST", 10_000)
+        sorted_pages = pages()
+        monkeypatch.setattr(household_service, "LARGE_LIST", 0)
+        walked_pages = pages()
+        assert walked_pages == sorted_pages
+        assert sorted_pages[0][0] == "V1-own"  # the village's own households come before its groups
+        assert household_service.search(scope, "V1", page=1, per_page=3)[1] == 12
