@@ -20,6 +20,7 @@ PUBLIC_ENDPOINTS = {"auth.login"}
 
 BODIES = {
     "auth.logout": lambda v: {},
+    "auth.unlock_user": lambda v: {},
     "auth.change_password": lambda v: {"old_password": "x", "new_password": "yyyyyyyy"},
     "auth.create_user": lambda v: {"username": "newbie", "password": "newbie-pass", "role": "officer",
                                    "region": v["region"]},
