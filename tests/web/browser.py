@@ -10,6 +10,8 @@ import json
 import os
 import shutil
 import threading
+from collections.abc import Callable
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -93,3 +95,42 @@ def assert_accessible(page) -> None:
 
 def no_horizontal_overflow(page) -> bool:
     return page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth + 1")
+
+
+@contextmanager
+def serve_app(tmp_dir: Path, populate: Callable[[object], None]):
+    """The app with the real question bank on a fresh database (TEST_DATABASE_URL, or a SQLite
+    file: threads cannot share an in-memory one), filled by ``populate(app)`` inside an app
+    context, served on 127.0.0.1; ``PUBLIC_BASE_URL`` is the server's own address."""
+    from config import TestConfig
+    from quizbot import create_app
+    from quizbot.bank import load_bank
+    from quizbot.extensions import db
+    from quizbot.services import bank as bank_service
+    from quizbot.services import integrity
+
+    db_url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_dir / 'live.sqlite3'}"
+
+    class LiveConfig(TestConfig):
+        SQLALCHEMY_DATABASE_URI = db_url.replace("postgresql://", "postgresql+psycopg://")
+
+    app = create_app(LiveConfig)
+    # Playwright answers far faster than any resident: the too-fast rule is tested elsewhere.
+    saved_min, integrity.MIN_SECONDS_PER_QUESTION = integrity.MIN_SECONDS_PER_QUESTION, 0.0
+    try:
+        with app.app_context():
+            db.drop_all()
+            db.create_all()
+            bank_service.clear_cache()
+            bank_service.import_bank(load_bank(ROOT / "question_bank"))
+            populate(app)
+        with LiveServer(app) as server:
+            app.config["PUBLIC_BASE_URL"] = server.url
+            yield server
+    finally:
+        integrity.MIN_SECONDS_PER_QUESTION = saved_min
+        with app.app_context():
+            db.session.remove()
+            db.drop_all()
+            db.engine.dispose()
+        bank_service.clear_cache()

@@ -43,3 +43,14 @@ def pclient(page_app):
 def household(app) -> Household:
     with app.app_context():
         return db.session.execute(db.select(Household).filter_by(code="H1")).scalar_one()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium for one test module (skips locally, fails in CI, when missing)."""
+    from tests.web.browser import launch_browser
+
+    manager, chromium = launch_browser()
+    yield chromium
+    chromium.close()
+    manager.stop()

@@ -5,7 +5,6 @@ Screenshots of every console page land in tests/artifacts/ (git-ignored); look a
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -13,13 +12,10 @@ import subprocess
 import pytest
 import sqlalchemy as sa
 
-from config import TestConfig
-from quizbot import create_app
 from quizbot.extensions import db
 from quizbot.models import Household, Member, Visit
-from tests.conftest import REAL_BANK_DIR
 from tests.officers.conftest import PASSWORD, build_tree, make_household, make_user
-from tests.web.browser import LiveServer, assert_accessible, launch_browser, no_horizontal_overflow, shot
+from tests.web.browser import assert_accessible, no_horizontal_overflow, serve_app, shot
 
 pytestmark = pytest.mark.browser
 LAPTOP = {"viewport": {"width": 1366, "height": 768}, "locale": "zh-CN"}
@@ -33,24 +29,8 @@ GOOD_ROWS = ("K1,甲村二组,1,孙一,13900000001,孙一,男,36-59,\n"
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):
     """The app with the real bank, the region tree, accounts and households in V1 and V3."""
-    db_url = os.environ.get("TEST_DATABASE_URL") or \
-        f"sqlite:///{tmp_path_factory.mktemp('console') / 'live.sqlite3'}"
 
-    class LiveConfig(TestConfig):
-        SQLALCHEMY_DATABASE_URI = db_url.replace("postgresql://", "postgresql+psycopg://")
-        PUBLIC_BASE_URL = "http://127.0.0.1:1"  # replaced below once the port is known
-
-    app = create_app(LiveConfig)
-    from quizbot.bank import load_bank
-    from quizbot.services import bank as bank_service
-    from quizbot.services import integrity
-
-    saved_min, integrity.MIN_SECONDS_PER_QUESTION = integrity.MIN_SECONDS_PER_QUESTION, 0.0
-    with app.app_context():
-        db.drop_all()
-        db.create_all()
-        bank_service.clear_cache()
-        bank_service.import_bank(load_bank(REAL_BANK_DIR))
+    def populate(app):
         build_tree()
         make_user("station", "station_admin", "T1")
         make_user("grid", "grid_worker", "G1")
@@ -61,23 +41,9 @@ def live(tmp_path_factory):
             household.member_count = 1
         make_household("W1", "V3", members=1)
         db.session.commit()
-    with LiveServer(app) as server:
-        app.config["PUBLIC_BASE_URL"] = server.url
+
+    with serve_app(tmp_path_factory.mktemp("console"), populate) as server:
         yield server
-    integrity.MIN_SECONDS_PER_QUESTION = saved_min
-    with app.app_context():
-        db.session.remove()
-        db.drop_all()
-        db.engine.dispose()
-    bank_service.clear_cache()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    manager, browser = launch_browser()
-    yield browser
-    browser.close()
-    manager.stop()
 
 
 def login(context, live, username: str):

@@ -5,25 +5,20 @@ Screenshots of every page land in tests/artifacts/ (git-ignored); look at them.
 
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
 import sqlalchemy as sa
 
-from config import TestConfig
-from quizbot import create_app
 from quizbot.extensions import db
 from quizbot.models import Member, QuizSession
-from tests.conftest import REAL_BANK_DIR
 from tests.officers.conftest import PASSWORD, build_tree, make_household, make_user
 from tests.web.browser import (
     PHONE,
     SIZES,
-    LiveServer,
     assert_accessible,
-    launch_browser,
     no_horizontal_overflow,
+    serve_app,
     shot,
 )
 
@@ -34,24 +29,8 @@ MEMBERS = {"HB1": ("王小华", "李秀英", "王明"), "HB2": ("赵大山",), "
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):
     """The app with the real question bank and three households, served on 127.0.0.1."""
-    db_url = os.environ.get("TEST_DATABASE_URL") or \
-        f"sqlite:///{tmp_path_factory.mktemp('live') / 'live.sqlite3'}"
 
-    class LiveConfig(TestConfig):
-        SQLALCHEMY_DATABASE_URI = db_url.replace("postgresql://", "postgresql+psycopg://")
-
-    app = create_app(LiveConfig)
-    from quizbot.bank import load_bank
-    from quizbot.services import bank as bank_service
-    from quizbot.services import integrity
-
-    # Playwright answers far faster than any resident: the too-fast rule is tested elsewhere.
-    saved_min, integrity.MIN_SECONDS_PER_QUESTION = integrity.MIN_SECONDS_PER_QUESTION, 0.0
-    with app.app_context():
-        db.drop_all()
-        db.create_all()
-        bank_service.clear_cache()
-        bank_service.import_bank(load_bank(REAL_BANK_DIR))
+    def populate(app):
         build_tree()
         make_user("officer", "officer", "V1")
         invites = {}
@@ -63,23 +42,10 @@ def live(tmp_path_factory):
             household.member_count = len(names)
             db.session.commit()
             invites[code] = household.invite_code
-    app.config["INVITES"] = invites
-    with LiveServer(app) as server:
+        app.config["INVITES"] = invites
+
+    with serve_app(tmp_path_factory.mktemp("live"), populate) as server:
         yield server
-    integrity.MIN_SECONDS_PER_QUESTION = saved_min
-    with app.app_context():
-        db.session.remove()
-        db.drop_all()
-        db.engine.dispose()
-    bank_service.clear_cache()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    manager, browser = launch_browser()
-    yield browser
-    browser.close()
-    manager.stop()
 
 
 @pytest.fixture
