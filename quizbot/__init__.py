@@ -36,6 +36,9 @@ def create_app(config: object | None = None) -> Flask:
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
     _check_settings(app)
+    # Alembic announces each of its plugins at INFO while flask_migrate is imported (below):
+    # not news on every command or worker start.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
     from .logs import install as redact_logs
 

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import logging
-
 import sqlalchemy as sa
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.orm import DeclarativeBase
-
-# Alembic announces each of its plugins at INFO whenever it loads: not news on every command.
-logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 # A naming convention so Alembic can name (and later drop) every constraint on both databases.
 NAMING_CONVENTION = {

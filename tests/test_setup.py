@@ -68,3 +68,17 @@ def test_first_admin_is_created_once_with_a_printed_password(app, runner):
         users = db.session.execute(sa.select(User)).scalars().all()
         assert [u.username for u in users] == ["admin"] and users[0].role == "admin"
         assert password not in users[0].password_hash and verify_password(users[0], password)
+
+
+def test_building_the_app_does_not_announce_alembic_plugins():
+    """gunicorn workers and `make`'s flask commands build the app with FLASK_APP=quizbot:create_app:
+    Alembic's plugin INFO lines must not be printed on every start."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    done = subprocess.run(
+        [sys.executable, "-c", "from config import TestConfig; from quizbot import create_app; create_app(TestConfig)"],
+        cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "setup plugin" not in done.stderr
