@@ -92,7 +92,7 @@ def saw(region_id: int, *, visit_at: datetime | None = None, quiz_at: datetime |
     times = _pending().times[region_id]
     for name, when in (("last_visit_at", visit_at), ("last_quiz_at", quiz_at)):
         if when is not None:
-            times[name] = _later(times.get(name), when)
+            times[name] = later(times.get(name), when)
 
 
 def household_moved(figures: dict, old_region_id: int, new_region_id: int) -> None:
@@ -118,7 +118,8 @@ def subtree_moved(region_id: int, old_parent_id: int | None, new_parent_id: int 
         _pending().moves.append((region_id, old_parent_id, new_parent_id))
 
 
-def _later(a: datetime | None, b: datetime | None) -> datetime | None:
+def later(a: datetime | None, b: datetime | None) -> datetime | None:
+    """The later of two optional times (None when both are None)."""
     if a is None:
         return b
     if b is None:
@@ -171,9 +172,9 @@ def _apply(session: Session, p: _Pending) -> None:
     for leaf, seen in p.times.items():
         for rid in chains.get(leaf, ()):
             for name, when in seen.items():
-                times[rid][name] = _later(times[rid].get(name), when)
+                times[rid][name] = later(times[rid].get(name), when)
         for name, when in seen.items():
-            times[leaf]["own_" + name] = _later(times[leaf].get("own_" + name), when)
+            times[leaf]["own_" + name] = later(times[leaf].get("own_" + name), when)
     for (leaf, type_id), (answered, correct) in p.answers.items():
         for rid in chains.get(leaf, ()):
             answers[(rid, type_id)][0] += answered
@@ -221,7 +222,7 @@ def _move(session: Session, region_id: int, old_chain: list[int], new_chain: lis
     if row is not None:
         for rid in joining:
             for name in ("last_visit_at", "last_quiz_at"):
-                times[rid][name] = _later(times[rid].get(name), getattr(row, name))
+                times[rid][name] = later(times[rid].get(name), getattr(row, name))
 
 
 def _dialect_insert(session: Session, model):
@@ -372,7 +373,7 @@ def expected(region: Region | None = None) -> tuple[dict[int, dict], dict[tuple[
             for name in COUNTER_FIELDS:
                 target[name] += fig[name]
             for name in ("last_visit_at", "last_quiz_at"):
-                target[name] = _later(target[name], fig[name])
+                target[name] = later(target[name], fig[name])
     types: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0, 0])
     for (rid, type_id), (n, correct) in own_types.items():
         for anc in chain.get(rid, ()):

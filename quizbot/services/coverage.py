@@ -9,8 +9,6 @@ level adds up exactly.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import sqlalchemy as sa
 
 from ..extensions import db
@@ -24,19 +22,11 @@ SUMS = ("households_total", "households_visited", "households_quizzed", "members
         "members_quizzed", "attempts", "score_sum")
 
 
-def _later(a: datetime | None, b: datetime | None) -> datetime | None:
-    if a is None:
-        return b
-    if b is None:
-        return a
-    return max(a, b)
-
-
 def _figures(counts: dict, types: dict[str, list[int]], *, own: bool = False) -> dict:
     """A region's counters in the shape the roll-up adds up (``own``: its own latest times)."""
     fig = {key: counts[key] for key in SUMS}
     prefix = "own_" if own else ""
-    fig["last_activity"] = _later(counts[prefix + "last_visit_at"], counts[prefix + "last_quiz_at"])
+    fig["last_activity"] = counters.later(counts[prefix + "last_visit_at"], counts[prefix + "last_quiz_at"])
     fig["types"] = {type_id: list(pair) for type_id, pair in types.items()}
     return fig
 
