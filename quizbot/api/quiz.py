@@ -81,8 +81,7 @@ def submit_answers(payload: dict, session_id: str):
 
     ``held_for_review`` (with a ``notice`` for the resident) says the quiz counts for the
     household only after a check."""
-    result = quiz_service.submit_answers(session_id, payload["answers"])
-    return jsonify({"data": {**result, **integrity_service.resident_status(session_id)}})
+    return jsonify({"data": quiz_service.submit_answers(session_id, payload["answers"])})
 
 
 @bp.route("/sessions/<string:session_id>")
@@ -98,5 +97,5 @@ def get_session(session_id: str):
         "submitted_at": session.submitted_at,
         "questions": quiz_service.client_questions(session),
         "result": quiz_service.client_result(session),
-        **integrity_service.resident_status(session.id),
+        **integrity_service.resident_status(session),
     }}

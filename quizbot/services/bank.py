@@ -51,6 +51,9 @@ class BankSnapshot:
     version: str
     questions: dict[str, QuestionData]
     scam_types: dict[str, dict] = field(default_factory=dict)
+    # Values derived from this snapshot by other services (e.g. the draw pool per audience),
+    # computed once per process and version instead of once per request.
+    memo: dict = field(default_factory=dict, repr=False, compare=False)
 
     @cached_property
     def active(self) -> list[QuestionData]:

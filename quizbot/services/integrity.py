@@ -84,16 +84,18 @@ def check_visit(visit: Visit) -> list[str]:
 
 # --- count it or hold it -----------------------------------------------------------------
 
-def settle_session(session: QuizSession) -> None:
-    """After a submission: hold it for review if it looks like 刷数, else count it. No commit."""
+def settle_session(session: QuizSession) -> bool:
+    """After a submission: hold it for review if it looks like 刷数, else count it. No commit.
+    True when it is held."""
     if session.region_id is None:
-        return
+        return False
     db.session.refresh(session)
     reasons = check_session(session)
     if reasons:
         flag("quiz", reasons, region_id=session.region_id, session=session)
-    else:
-        credit.credit_session(session.id)
+        return True
+    credit.credit_session(session.id)
+    return False
 
 
 def settle_visit(visit: Visit, region_id: int) -> None:
@@ -125,10 +127,14 @@ def is_session_held(session_id: str) -> bool:
         IntegrityFlag.session_id == session_id, IntegrityFlag.status == "pending")).first() is not None
 
 
-def resident_status(session_id: str) -> dict:
+def status_view(held: bool) -> dict:
     """What the resident is told about counting: held for a check (with the notice) or not."""
-    held = is_session_held(session_id)
     return {"held_for_review": held, "notice": HELD_NOTICE if held else None}
+
+
+def resident_status(session: QuizSession) -> dict:
+    """``status_view`` of a stored attempt; one that counts for no region is never held."""
+    return status_view(session.region_id is not None and is_session_held(session.id))
 
 
 def is_visit_held(visit_id: int) -> bool:

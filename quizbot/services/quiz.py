@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import random
@@ -115,15 +116,25 @@ def suits_audience(question: QuestionData, audience: str | None) -> bool:
     return (audience or "general") in question.audiences
 
 
-def draw_for_audience(pool: list[QuestionData], count: int, audience: str | None,
-                      rng: random.Random, avoid: set[str] = frozenset()) -> list[QuestionData]:
-    """Up to ``count`` questions, at least ``AUDIENCE_SHARE_MIN`` of them tagged ``audience``;
-    fewer than ``count`` when the pool cannot keep that share (the caller reports it)."""
+def audience_pools(pool: list[QuestionData], audience: str | None) -> tuple[list, list]:
+    """The questions tagged for ``audience`` and the general ones that may top them up
+    (for no audience: every suitable question, and none)."""
     pool = [q for q in pool if suits_audience(q, audience)]
     if not audience:
-        return draw_questions(pool, count, rng, avoid)
-    tagged = [q for q in pool if audience in q.audiences]
-    extra = [q for q in pool if audience not in q.audiences and "general" in q.audiences]
+        return pool, []
+    return ([q for q in pool if audience in q.audiences],
+            [q for q in pool if audience not in q.audiences and "general" in q.audiences])
+
+
+def draw_for_audience(pool: list[QuestionData], count: int, audience: str | None,
+                      rng: random.Random, avoid: set[str] = frozenset(),
+                      pools: tuple[list, list] | None = None) -> list[QuestionData]:
+    """Up to ``count`` questions, at least ``AUDIENCE_SHARE_MIN`` of them tagged ``audience``;
+    fewer than ``count`` when the pool cannot keep that share (the caller reports it).
+    ``pools`` is ``audience_pools(pool, audience)`` when the caller has it already."""
+    tagged, extra = pools or audience_pools(pool, audience)
+    if not audience:
+        return draw_questions(tagged, count, rng, avoid)
     n_tagged = min(count, len(tagged))
     # n_extra / (n_tagged + n_extra) <= 1 - share  <=>  n_extra <= n_tagged * (1 - share) / share
     room = int(n_tagged * (1 - AUDIENCE_SHARE_MIN) / AUDIENCE_SHARE_MIN + 1e-9)
@@ -139,6 +150,7 @@ def create_session(options: DrawOptions) -> tuple[QuizSession, list[QuestionData
     if options.audience is not None and options.audience not in AUDIENCES:
         raise ValidationFailed("受众标签无效", details={"audience": [f"未知的受众：{options.audience}"]})
     pool = snap.active
+    pools = None
     if options.scam_types:
         unknown = sorted(set(options.scam_types) - set(snap.scam_types))
         if unknown:
@@ -146,6 +158,11 @@ def create_session(options: DrawOptions) -> tuple[QuizSession, list[QuestionData
                 "诈骗类型无效", details={"scam_types": [f"未知的类型：{', '.join(unknown)}"]}
             )
         pool = [q for q in pool if q.scam_type in set(options.scam_types)]
+    else:  # the common case: the whole active bank, split per audience once per snapshot
+        pools = snap.memo.get(("audience_pools", options.audience))
+        if pools is None:
+            pools = snap.memo.setdefault(("audience_pools", options.audience),
+                                         audience_pools(pool, options.audience))
 
     avoid = (
         _recent_question_ids(options.client_id, options.avoid_recent)
@@ -154,7 +171,7 @@ def create_session(options: DrawOptions) -> tuple[QuizSession, list[QuestionData
     )
     credit = invites.resolve_participant(options.invite_code, options.member_id)
     rng = random.Random()
-    questions = draw_for_audience(pool, options.count, options.audience, rng, avoid)
+    questions = draw_for_audience(pool, options.count, options.audience, rng, avoid, pools)
     if not questions:
         raise ValidationFailed("没有符合条件的题目",
                                details={"scam_types": ["所选类型和受众下没有可用题目"]})
@@ -174,6 +191,10 @@ def create_session(options: DrawOptions) -> tuple[QuizSession, list[QuestionData
         region_id=credit.region_id,
     )
     db.session.add(session)
+    db.session.flush()
+    # The attempt does not change until it is submitted, so keep it loaded rather than let the
+    # commit expire it: every caller reads its id next, which would otherwise cost a SELECT.
+    db.session.expunge(session)
     db.session.commit()
     return session, questions
 
@@ -210,12 +231,20 @@ DISPLAY_LETTERS = "ABCDEFGHIJ"
 
 def option_order(session_id: str, question: QuestionData) -> list[str]:
     """The canonical option keys in the order this attempt shows them."""
-    keys = [o["key"] for o in question.options]
+    keys = tuple(o["key"] for o in question.options)
     if question.type == "judge":
-        return keys
-    seed = hashlib.sha256(f"{session_id}:{question.id}".encode()).digest()
-    random.Random(int.from_bytes(seed[:8], "big")).shuffle(keys)
-    return keys
+        return list(keys)
+    return list(_shuffled_keys(session_id, question.id, keys))
+
+
+@functools.lru_cache(maxsize=8192)
+def _shuffled_keys(session_id: str, question_id: str, keys: tuple[str, ...]) -> tuple[str, ...]:
+    # Cached: one attempt's order is needed to show, check and report its answers (three
+    # times per question per request pair), and seeding a Random each time showed in profiles.
+    seed = hashlib.sha256(f"{session_id}:{question_id}".encode()).digest()
+    shuffled = list(keys)
+    random.Random(int.from_bytes(seed[:8], "big")).shuffle(shuffled)
+    return tuple(shuffled)
 
 
 @dataclass(frozen=True)
@@ -376,6 +405,7 @@ def _build_result(session: QuizSession, normalized: dict[str, list[str]],
 
 def submit_answers(session_id: str, answers: dict) -> dict:
     """Score a submission once. The same submission again returns the stored result;
+    both carry ``held_for_review`` and the resident's ``notice`` (see integrity.status_view).
     a different one, or one after expiry, is a conflict. Safe across workers: the
     attempt is claimed with a conditional UPDATE, so only one submission can win.
 
@@ -415,12 +445,14 @@ def submit_answers(session_id: str, answers: dict) -> dict:
     db.session.execute(
         sa.insert(QuizAnswer), [{"session_id": session.id, **row} for row in rows]
     )
-    integrity.settle_session(session)  # credit the household/region, or hold for review
+    held = integrity.settle_session(session)  # credit the household/region, or hold for review
+    # Built before the commit, which expires the row: reading it afterwards would cost a SELECT.
+    shown = {**display_result(session, result), **integrity.status_view(held)}
     db.session.commit()
-    return display_result(session, result)
+    return shown
 
 
 def _stored_or_conflict(session: QuizSession, digest: str) -> dict:
     if session.submission_hash == digest:
-        return display_result(session, session.result)
+        return {**display_result(session, session.result), **integrity.resident_status(session)}
     raise Conflict("这次答题已经提交过，不能修改答案", code="already_submitted")
