@@ -56,9 +56,10 @@ def create_app(config: object | None = None) -> Flask:
     configure_rate_limits(app)  # database:// (the default) counts in the app's own database
     limiter.init_app(app)
 
-    from . import edge
+    from . import device, edge
 
     edge.init_app(app)  # first hook of all: input no database can hold is refused here
+    device.init_app(app)  # the signed device cookie of the 刷数 check
 
     from .api import init_api
     from .errors import register_error_handlers

@@ -51,7 +51,7 @@ def get_import_template():
 def get_household(code: str):
     """One household with its members (phones masked) and the URL of its QR code."""
     household, region = household_service.get_in_scope(current_scope(), code)
-    data = household_service.household_row(household, region.code)
+    data = household_service.household_row(household, region.code, invite=True)
     data["invite_url"] = invite_service.invite_url(current_app.config["PUBLIC_BASE_URL"],
                                                    household.invite_code)
     data["members"] = [household_service.member_row(m) for m in household_service.members_of(household.id)]

@@ -116,7 +116,6 @@ class HouseholdSchema(Schema):
     house_number = fields.String()
     head_name = fields.String()
     phone = fields.String(allow_none=True, metadata={"description": "已脱敏，如 138****1234"})
-    invite_code = fields.String()
     member_count = fields.Integer()
     members_quizzed = fields.Integer()
     visited = fields.Boolean()
@@ -136,6 +135,7 @@ class RevisitSchema(HouseholdSchema):
 
 
 class HouseholdDetailSchema(HouseholdSchema):
+    invite_code = fields.String(metadata={"description": "邀请码（只在单户详情中提供，列表和默认导出中没有）"})
     invite_url = fields.String()
     members = fields.List(fields.Nested(MemberSchema))
 

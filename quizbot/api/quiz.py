@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-
-from flask import current_app, jsonify, request
+from flask import current_app, jsonify
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
+from .. import device
 from ..extensions import limiter
 from ..services import integrity as integrity_service
 from ..services import quiz as quiz_service
@@ -20,15 +18,6 @@ from .schemas import (
     SubmittedResultSchema,
     envelope,
 )
-
-
-def device_key() -> str:
-    """The server's idea of the device when the client names none: a keyed hash of the IP and
-    the user agent, so the one-device-many-households rule holds without ``client_id``."""
-    seen = f"{request.remote_addr or ''}|{request.user_agent.string or ''}".encode()
-    digest = hmac.new(current_app.config["SECRET_KEY"].encode(), seen, hashlib.sha256).hexdigest()
-    return "dev-" + digest[:40]
-
 
 bp = Blueprint("quiz", __name__, url_prefix="/api/v1/quiz", description="居民答题")
 
@@ -52,11 +41,16 @@ def create_session(payload: dict):
     """Draw a quiz: mixed scam types and difficulties, suited to the audience."""
     participant = payload.get("participant") or {}
     config = current_app.config
+    signals = device.signals()
     options = quiz_service.DrawOptions(
         count=payload["count"],
         audience=payload.get("audience"),
         scam_types=payload.get("scam_types"),
-        client_id=participant.get("client_id") or device_key(),
+        # A client that names no id is known by IP + user agent, cookie or not, so that its
+        # first attempt (before it had our cookie) counts with the rest.
+        client_id=participant.get("client_id") or signals.address_key,
+        device_key=signals.device_key,
+        network_key=signals.network_key,
         invite_code=participant.get("invite_code"),
         member_id=participant.get("member_id"),
         avoid_recent=config["QUIZ_AVOID_RECENT_ATTEMPTS"],

@@ -72,6 +72,9 @@ class QuizSession(db.Model):
         # not a sort of every attempt the device ever made. Without it the quiz API slowed as a
         # busy device (one IP + user agent) accumulated attempts: 0.44x -> 0.27x health.
         sa.Index("ix_quiz_session_client_created", "client_id", "created_at"),
+        # The 刷数 rule counts households per device and per network over the last hour.
+        sa.Index("ix_quiz_session_device_submitted", "device_key", "submitted_at"),
+        sa.Index("ix_quiz_session_network_submitted", "network_key", "submitted_at"),
     )
 
     id: Mapped[str] = mapped_column(sa.String(43), primary_key=True)
@@ -83,6 +86,9 @@ class QuizSession(db.Model):
     channel: Mapped[str] = mapped_column(sa.String(16), default="api")  # api | wechat | wecom
     client_id: Mapped[str | None] = mapped_column(sa.String(64), index=True)
     invite_code: Mapped[str | None] = mapped_column(sa.String(32))
+    # The server's own signals (quizbot.device): keyed hashes, never the address itself.
+    device_key: Mapped[str | None] = mapped_column(sa.String(64))
+    network_key: Mapped[str | None] = mapped_column(sa.String(64))
     # Credited on submission (services.households): the household and member of the invite
     # code, or only the region of a campaign code.
     household_id: Mapped[int | None] = mapped_column(

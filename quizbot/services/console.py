@@ -41,7 +41,7 @@ def held_count(region: Region) -> int:
 def household_detail(scope: Scope, code: str) -> dict:
     """A household with members, visit history and quiz attempts (phones masked)."""
     household, region = household_service.get_in_scope(scope, code)
-    data = household_service.household_row(household, region.code)
+    data = household_service.household_row(household, region.code, invite=True)
     data["region_name"] = region.name
     data["region_path"] = region.path
     data["members"] = [household_service.member_row(m) for m in household_service.members_of(household.id)]

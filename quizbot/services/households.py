@@ -177,21 +177,24 @@ def rows_with_held(rows) -> list[dict]:
 
 
 def household_row(h: Household, region_code: str, *, full: bool = False,
-                  held: list[str] | None = None) -> dict:
+                  held: list[str] | None = None, invite: bool = False) -> dict:
     """A household as plain data; the phone is masked unless ``full``. ``held`` lists the reason
-    codes of its quizzes or visits waiting for review (looked up when not given)."""
+    codes of its quizzes or visits waiting for review (looked up when not given). The invite
+    code is there only with ``invite``: it credits quizzes to the household, so it is shown
+    where an officer needs it (the household page, the QR sheet), never in lists."""
     if held is None:
         held = integrity.held_by_household([h.id]).get(h.id, [])
     return {
         "id": h.id, "code": h.code, "region": region_code, "address": h.address,
         "house_number": h.house_number, "head_name": h.head_name,
-        "phone": h.phone if full else mask_phone(h.phone), "invite_code": h.invite_code,
+        "phone": h.phone if full else mask_phone(h.phone),
         "member_count": h.member_count, "members_quizzed": h.members_quizzed,
         "visited": h.visit_count > 0, "quizzed": h.quiz_count > 0, "quiz_count": h.quiz_count,
         "average_score": round(h.score_sum / h.quiz_count, 1) if h.quiz_count else None,
         "last_visit_at": h.last_visit_at, "last_visit_outcome": h.last_visit_outcome,
         "last_quiz_at": h.last_quiz_at,
         "held": bool(held), "held_reasons": integrity.reason_texts(held),
+        **({"invite_code": h.invite_code} if invite else {}),
     }
 
 

@@ -5,9 +5,9 @@
 settles a held one, with a note that goes into the audit log.
 
 The rules fit real households: a family quizzing one after another on one phone is normal
-(the burst rule counts per member), and the device rule works on the server's idea of a
-device (the resident pages' device cookie, or IP + user agent for the API) even when the
-client sends no ``client_id``.
+(the burst rule counts per member). The device and network rules work on the server's own
+signals (``quizbot.device``: a signed cookie, else IP + user agent; and the network address),
+so a scripted run that changes its ``client_id``, cookies or user agent is still counted.
 """
 
 from __future__ import annotations
@@ -23,12 +23,18 @@ from . import audit, credit
 from .regions import Scope, actor, subtree_ids_query
 
 MAX_HOUSEHOLDS_PER_HOUR = 10
+# Per network (one IPv4 address or IPv6 /64) the allowance is twice the device's: a village's
+# phones may share a carrier's NAT address, and the rule only holds for review. Cookies, user
+# agents and client ids cost nothing to change; an address is what a scripted run cannot shed.
+MAX_HOUSEHOLDS_PER_NETWORK_HOUR = 2 * MAX_HOUSEHOLDS_PER_HOUR
+DEVICE_WINDOW = timedelta(hours=1)
 MIN_SECONDS_PER_QUESTION = 2.0
 BURST_WINDOW = timedelta(minutes=10)
 BURST_MAX_PER_MEMBER = 3
 REASON_TEXT = {
     "too_fast": "答题过快（平均每题不到 2 秒）",
-    "device_many_households": "同一设备一小时内为超过 10 户答题",
+    "device_many_households": f"同一设备一小时内为超过 {MAX_HOUSEHOLDS_PER_HOUR} 户答题",
+    "network_many_households": f"同一网络地址一小时内为超过 {MAX_HOUSEHOLDS_PER_NETWORK_HOUR} 户答题",
     "household_burst": "同一人 10 分钟内答题次数异常",
     "officer_many_households": "同一工作人员一小时内登记超过 10 户代答",
 }
@@ -48,14 +54,16 @@ def check_session(session: QuizSession) -> list[str]:
             session.duration_seconds / session.total < MIN_SECONDS_PER_QUESTION:
         reasons.append("too_fast")
     now = session.submitted_at or utcnow()
-    if session.client_id and session.household_id is not None:
-        households = db.session.execute(
-            sa.select(sa.func.count(sa.distinct(QuizSession.household_id))).where(
-                QuizSession.client_id == session.client_id,
-                QuizSession.submitted_at >= now - timedelta(hours=1),
-                QuizSession.household_id.is_not(None))).scalar_one()
-        if households > MAX_HOUSEHOLDS_PER_HOUR:
+    if session.household_id is not None:
+        # The device is the server's key (signed cookie, or IP + user agent) and, as well, the
+        # id the client sends: changing either alone does not reset the count.
+        devices = [(QuizSession.device_key, session.device_key), (QuizSession.client_id, session.client_id)]
+        if any(_households_since(column, value, now) > MAX_HOUSEHOLDS_PER_HOUR
+               for column, value in devices if value):
             reasons.append("device_many_households")
+        if session.network_key and _households_since(
+                QuizSession.network_key, session.network_key, now) > MAX_HOUSEHOLDS_PER_NETWORK_HOUR:
+            reasons.append("network_many_households")
     if session.household_id is not None:
         # Per member: four family members one after another on one phone is normal; one
         # person (or "其他家人" of one household) answering again and again is not.
@@ -68,6 +76,14 @@ def check_session(session: QuizSession) -> list[str]:
         if recent > BURST_MAX_PER_MEMBER:
             reasons.append("household_burst")
     return reasons
+
+
+def _households_since(column, value: str, now) -> int:
+    """Distinct households quizzed in the last hour by attempts whose ``column`` is ``value``."""
+    return db.session.execute(
+        sa.select(sa.func.count(sa.distinct(QuizSession.household_id))).where(
+            column == value, QuizSession.submitted_at >= now - DEVICE_WINDOW,
+            QuizSession.household_id.is_not(None))).scalar_one()
 
 
 def check_visit(visit: Visit) -> list[str]:

@@ -34,6 +34,9 @@ class DrawOptions:
     audience: str | None = None
     scam_types: list[str] | None = None
     client_id: str | None = None
+    # The server's signals for the 刷数 check (quizbot.device), whatever the client claims.
+    device_key: str | None = None
+    network_key: str | None = None
     invite_code: str | None = None
     member_id: int | None = None
     channel: str = "api"
@@ -185,6 +188,8 @@ def create_session(options: DrawOptions) -> tuple[QuizSession, list[QuestionData
         audience=options.audience,
         channel=options.channel,
         client_id=options.client_id,
+        device_key=options.device_key,
+        network_key=options.network_key,
         invite_code=options.invite_code,
         household_id=credit.household_id,
         member_id=credit.member_id,

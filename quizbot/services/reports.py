@@ -21,7 +21,9 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 HOUSEHOLD_COLUMNS = [("code", "户编号"), ("region", "区域编码"), ("address", "地址"), ("house_number", "门牌号"),
                      ("head_name", "户主"), ("phone", "联系电话"), ("member_count", "成员数"),
                      ("members_quizzed", "已答题成员"), ("visited", "已走访"), ("quizzed", "已答题"),
-                     ("last_visit_outcome", "最近走访结果"), ("invite_code", "邀请码")]
+                     ("last_visit_outcome", "最近走访结果")]
+# Invite codes credit quizzes to a household: only the audited full export carries them.
+INVITE_COLUMN = ("invite_code", "邀请码")
 COVERAGE_COLUMNS = [("code", "区域编码"), ("name", "区域名称"), ("households_total", "总户数"),
                     ("households_visited", "已走访户数"), ("households_quizzed", "已答题户数"),
                     ("members_total", "总人数"), ("members_quizzed", "已答题人数"), ("coverage", "覆盖率"),
@@ -82,7 +84,7 @@ def export_households(scope: Scope, region_code: str | None, fmt: str, *, full: 
                    "last_visit_outcome": OUTCOME_TEXT.get(h.last_visit_outcome or "", ""),
                    "invite_code": h.invite_code}
 
-    body = _table(fmt, HOUSEHOLD_COLUMNS, rows())
+    body = _table(fmt, HOUSEHOLD_COLUMNS + ([INVITE_COLUMN] if full else []), rows())
     audit.record(actor(scope), "export_households_full" if full else "export_households",
                  region_id=region.id, target=f"{region.code}.{fmt}", reason=reason if full else None)
     db.session.commit()

@@ -58,7 +58,7 @@ def start(channel: str, user_hash: str, *, invite_code: str | None, count: int =
     """Draw a new attempt (replacing any quiz in progress) and ask the first question."""
     try:
         session, questions = quiz_service.create_session(quiz_service.DrawOptions(
-            count=count, channel=channel, client_id=user_hash, invite_code=invite_code,
+            count=count, channel=channel, client_id=user_hash, device_key=user_hash, invite_code=invite_code,
             ttl_seconds=max(idle_seconds * 2, 3600),
         ))
     except APIError:

@@ -10,7 +10,6 @@ from flask import make_response, render_template, request
 log = logging.getLogger(__name__)
 
 BIG_TEXT_COOKIE = "qb_big"
-DEVICE_COOKIE = "qb_device"
 ONE_YEAR = 365 * 24 * 3600
 
 # What a resident should do next, by error code; anything else gets the generic hint.

@@ -7,10 +7,9 @@ which phone is answering. Every page works with JavaScript off (form posts and r
 
 from __future__ import annotations
 
-import secrets
-
 from flask import Blueprint, current_app, redirect, request, url_for
 
+from .. import device
 from ..bank.taxonomy import AUDIENCES
 from ..errors import Conflict, ValidationFailed
 from ..extensions import limiter
@@ -18,7 +17,7 @@ from ..services import chat as chat_service
 from ..services import quiz as quiz_service
 from ..services import resident as resident_service
 from . import security
-from .pages import BIG_TEXT_COOKIE, DEVICE_COOKIE, ONE_YEAR, render_page, safe_next
+from .pages import BIG_TEXT_COOKIE, ONE_YEAR, render_page, safe_next
 
 bp = Blueprint("resident", __name__)
 bp.before_request(security.check_csrf)
@@ -32,31 +31,6 @@ AUDIENCE_CHOICES = (
 )
 
 
-def _device_id() -> str:
-    """The phone's anonymous id: a cookie this server sets, whatever the client claims."""
-    value = request.cookies.get(DEVICE_COOKIE, "")
-    if len(value) == 32 and value.isalnum():
-        return value
-    return _new_device_id()
-
-
-def _new_device_id() -> str:
-    value = getattr(request, "_qb_new_device", None)
-    if value is None:
-        value = secrets.token_hex(16)
-        request._qb_new_device = value
-    return value
-
-
-@bp.after_app_request
-def _remember_device(response):
-    value = getattr(request, "_qb_new_device", None)
-    if value:
-        response.set_cookie(DEVICE_COOKIE, value, max_age=ONE_YEAR, httponly=True, samesite="Lax",
-                            secure=current_app.config.get("SESSION_COOKIE_SECURE", False))
-    return response
-
-
 def _quiz_start_limit() -> str:
     """New quizzes per IP, shared by both start forms (the API has its own counter)."""
     return current_app.config["QUIZ_SESSION_RATE_LIMIT"]
@@ -64,9 +38,10 @@ def _quiz_start_limit() -> str:
 
 def _start(invite_code: str | None, member_id: int | None, audience: str | None):
     config = current_app.config
+    signals = device.signals()
     options = quiz_service.DrawOptions(
-        count=QUIZ_COUNT, audience=audience, client_id=_device_id(), invite_code=invite_code,
-        member_id=member_id, channel="web", avoid_recent=config["QUIZ_AVOID_RECENT_ATTEMPTS"],
+        count=QUIZ_COUNT, audience=audience, client_id=device.device_id(), invite_code=invite_code,
+        device_key=signals.device_key, network_key=signals.network_key, member_id=member_id, channel="web", avoid_recent=config["QUIZ_AVOID_RECENT_ATTEMPTS"],
         ttl_seconds=config["QUIZ_SESSION_TTL_SECONDS"])
     session, _ = quiz_service.create_session(options)
     return redirect(url_for("resident.quiz_page", session_id=session.id), 303)
@@ -194,7 +169,7 @@ def _check_device_limit() -> str:
 
 
 def _device_key() -> str:
-    return f"device:{_device_id()}"
+    return f"device:{device.device_id()}"
 
 
 def _only_posts() -> bool:
@@ -219,7 +194,7 @@ def check():
     config = current_app.config
     verdict = chat_service.ask(
         text, bank_dir=config["QUESTION_BANK_DIR"], secret=config["SECRET_KEY"] or "",
-        user_id=_device_id(), channel="web", log_text=config["CHAT_LOG_TEXT"],
+        user_id=device.device_id(), channel="web", log_text=config["CHAT_LOG_TEXT"],
         region_id=resident_service.region_of_invite(invite))
     return render_page("resident/check.html", text=text, invite=invite,
                        verdict=resident_service.verdict_view(text, verdict))

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from openpyxl import load_workbook
 
 from quizbot.extensions import db
-from quizbot.models import AuditLog, ChatLog, Region, utcnow
+from quizbot.models import AuditLog, ChatLog, Household, Region, utcnow
 from quizbot.services import coverage as coverage_service
 from quizbot.services import regions as region_service
 from tests.officers.conftest import make_household
@@ -93,6 +93,7 @@ def test_household_export_masked_and_full(oclient, officer_app, tokens):
     assert masked.status_code == 200 and masked.mimetype == "text/csv"
     rows = list(csv.reader(io.StringIO(masked.get_data(as_text=True).lstrip("\ufeff"))))
     assert rows[0][0] == "户编号" and rows[1][5] == "138****1234" and len(rows) == 4
+    assert "邀请码" not in rows[0]  # invite codes credit quizzes: only in the audited full export
     assert_envelope(oclient.get("/api/v1/exports/households", query_string={"region": "V1", "full": "true"},
                                 headers=tokens["officer"]), 403)
     assert "reason" in assert_envelope(oclient.get("/api/v1/exports/households", query_string={
@@ -101,6 +102,11 @@ def test_household_export_masked_and_full(oclient, officer_app, tokens):
         "region": "V1", "full": "true", "reason": "市局核查", "format": "xlsx"}, headers=tokens["county"])
     sheet = load_workbook(io.BytesIO(full.data)).active
     assert sheet.cell(2, 6).value == "13812341234"
+    header = [cell.value for cell in sheet[1]]
+    with officer_app.app_context():
+        invite = db.session.execute(sa.select(Household.invite_code).where(Household.code == sheet.cell(2, 1).value)
+                                    ).scalar_one()
+    assert header[-1] == "邀请码" and sheet.cell(2, len(header)).value == invite
     with officer_app.app_context():
         entry = db.session.execute(sa.select(AuditLog).where(
             AuditLog.action == "export_households_full")).scalar_one()

@@ -129,7 +129,10 @@ def test_list_is_paginated_masked_and_scoped(oclient, tokens):
     body = response.get_json()
     assert body["meta"] == {"page": 1, "per_page": 1, "total": 2}
     item = body["data"][0]
-    assert {"code", "invite_code", "visited", "quizzed"} <= set(item)
+    assert {"code", "visited", "quizzed"} <= set(item)
+    # Invite codes credit quizzes to a household: not in lists (only on the household page).
+    with_invites = oclient.get("/api/v1/households", query_string={"region": "V1"}, headers=tokens["officer"])
+    assert all("invite_code" not in h for h in with_invites.get_json()["data"])
     assert item["phone"] == "138****1234" and "13812341234" not in response.get_data(as_text=True)
     grid = oclient.get("/api/v1/households", headers=tokens["grid"]).get_json()  # default: own region
     assert [h["code"] for h in grid["data"]] == ["H001"]
