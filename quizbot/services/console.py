@@ -6,7 +6,7 @@ Plain values in, plain dicts out; every function takes the officer's ``Scope``.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date
 
 import sqlalchemy as sa
 
@@ -15,7 +15,7 @@ from ..models import AuditLog, Household, IntegrityFlag, QuizSession, Region, Us
 from . import households as household_service
 from . import integrity as integrity_service
 from .regions import Scope, get_in_scope, subtree_ids_query
-from .reports import SHANGHAI
+from .reports import day_bounds
 
 OUTCOME_TEXT = {"completed": "完成", "not_home": "不在家", "refused": "拒绝", "assisted": "代答"}
 LEVEL_TEXT = {0: "县", 1: "乡镇", 2: "村", 3: "组"}
@@ -100,10 +100,11 @@ def audit_entries(scope: Scope, *, username: str | None, action: str | None, sta
         query = query.where(AuditLog.username == username)
     if action:
         query = query.where(AuditLog.action == action)
-    if start:
-        query = query.where(AuditLog.created_at >= _day_start(start))
-    if end:
-        query = query.where(AuditLog.created_at < _day_start(end + timedelta(days=1)))
+    lo, hi = day_bounds(start, end)
+    if lo:
+        query = query.where(AuditLog.created_at >= lo)
+    if hi:
+        query = query.where(AuditLog.created_at < hi)
     total = db.session.execute(sa.select(sa.func.count()).select_from(query.subquery())).scalar_one()
     rows = db.session.execute(query.order_by(AuditLog.id.desc()).limit(per_page)
                               .offset((page - 1) * per_page)).scalars()
@@ -116,8 +117,6 @@ def audit_actions() -> list[str]:
     return list(db.session.execute(sa.select(AuditLog.action).distinct().order_by(AuditLog.action)).scalars())
 
 
-def _day_start(day: date) -> datetime:
-    return datetime.combine(day, time.min, SHANGHAI)
 
 
 def qr_sheet(scope: Scope, region_code: str, base_url: str) -> tuple[Region, list[dict]]:

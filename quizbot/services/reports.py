@@ -108,20 +108,34 @@ def export_coverage(scope: Scope, region_code: str | None, fmt: str) -> tuple[by
     return body, f"coverage-{region.code}.{fmt}"
 
 
-def _day_bounds(start: date, end: date) -> tuple[datetime, datetime]:
-    if end < start:
-        raise ValidationFailed("结束日期不能早于开始日期", details={"to": ["早于开始日期"]})
-    if (end - start).days > 366:
-        raise ValidationFailed("时间范围不能超过一年", details={"to": ["范围过大"]})
-    lo = datetime.combine(start, time.min, SHANGHAI).astimezone(UTC)
-    hi = datetime.combine(end + timedelta(days=1), time.min, SHANGHAI).astimezone(UTC)
+# Dates a campaign summary may name. Beyond them the Shanghai → UTC conversion overflows
+# (0001-01-01 minus 8 hours), and no campaign ran or will run there.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
+
+
+def day_bounds(start: date | None, end: date | None, *,
+               max_days: int | None = None) -> tuple[datetime | None, datetime | None]:
+    """Asia/Shanghai days ``start``..``end`` (both included, either may be open) as UTC bounds
+    ``lo <= t < hi``; dates outside FIRST_DAY..LAST_DAY, a reversed range or one longer than
+    ``max_days`` are refused with 422."""
+    for field, day in (("from", start), ("to", end)):
+        if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+            raise ValidationFailed("日期超出范围", details={field: [
+                f"日期须在 {FIRST_DAY.isoformat()} 到 {LAST_DAY.isoformat()} 之间"]})
+    if start is not None and end is not None:
+        if end < start:
+            raise ValidationFailed("结束日期不能早于开始日期", details={"to": ["早于开始日期"]})
+        if max_days is not None and (end - start).days > max_days:
+            raise ValidationFailed("时间范围不能超过一年", details={"to": ["范围过大"]})
+    lo = datetime.combine(start, time.min, SHANGHAI).astimezone(UTC) if start else None
+    hi = datetime.combine(end + timedelta(days=1), time.min, SHANGHAI).astimezone(UTC) if end else None
     return lo, hi
 
 
 def stage_summary(scope: Scope, region_code: str | None, start: date, end: date) -> dict:
     """阶段工作总结 for a region and date range (Asia/Shanghai days, both ends included)."""
     region = get_in_scope(scope, region_code)
-    lo, hi = _day_bounds(start, end)
+    lo, hi = day_bounds(start, end, max_days=366)
     ids = subtree_ids_query(region.path)
     households_total, members_total = db.session.execute(
         sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(Household.member_count), 0))

@@ -143,6 +143,17 @@ def test_stage_summary(oclient, officer_app, tokens):
                                 headers=tokens["county"]), 422)
 
 
+
+def test_stage_summary_refuses_dates_no_campaign_has(oclient, officer_app, tokens):
+    for query in ({"from": "0001-01-01", "to": "0002-01-01"}, {"from": "9999-12-30", "to": "9999-12-31"},
+                  {"from": "1999-12-31", "to": "2000-01-02"}):
+        body = assert_envelope(oclient.get("/api/v1/reports/summary", query_string={"region": "C1", **query},
+                                           headers=tokens["county"]), 422)
+        assert body["message"] == "日期超出范围"
+    edge = oclient.get("/api/v1/reports/summary", query_string={"region": "C1", "from": "2000-01-01",
+                                                                 "to": "2000-12-31"}, headers=tokens["county"])
+    assert edge.status_code == 200
+
 def test_regions_create_rename_move(oclient, officer_app, tokens):
     made = oclient.post("/api/v1/regions", headers=tokens["county"],
                         json={"code": "V4", "name": "戊村", "parent_code": "T2"})

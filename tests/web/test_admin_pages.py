@@ -210,6 +210,12 @@ def test_dashboard_and_reports_render_for_county(accounts_app):
     assert "阶段工作总结" in report
     assert client.get("/admin/reports?from=yesterday").status_code == 422
     assert client.get("/admin/audit?from=2026-11-01").status_code == 200
+    # Dates no campaign has: a friendly 422 page, not a 500 (0001-01-01 in Shanghai is before
+    # year 1 in UTC; 9999-12-31 has no next day).
+    for url in ("/admin/reports?from=0001-01-01&to=0001-01-02", "/admin/reports?from=9999-12-30&to=9999-12-31",
+                "/admin/audit?from=0001-01-01", "/admin/audit?to=9999-12-31"):
+        bad = client.get(url)
+        assert bad.status_code == 422 and "日期超出范围" in bad.get_data(as_text=True), url
 
 
 def test_household_list_filters_held(accounts_app):
