@@ -57,8 +57,11 @@ def main() -> int:
         drive("warm-up", server, 4, 2, quiz_step)
         acknowledged[0] = 0
         before = count_submitted(server.database_url)
+        cpu0 = server.cpu_seconds()
         health = drive("health", server, args.clients, args.seconds, health_step)
+        cpu1 = server.cpu_seconds()
         quiz = drive("quiz", server, args.clients, args.seconds, quiz_step)
+        cpu2 = server.cpu_seconds()
         stored = count_submitted(server.database_url) - before
 
     ratio = quiz.rps / health.rps if health.rps else 0.0
@@ -67,6 +70,11 @@ def main() -> int:
     print(health.line())
     print(quiz.line())
     print(f"ratio quiz/health req/s: {ratio:.2f} (floor 0.40)")
+    if health.count and quiz.count:
+        health_cpu, quiz_cpu = (cpu1 - cpu0) / health.count * 1000, (cpu2 - cpu1) / quiz.count * 1000
+        print(f"server CPU per request: health {health_cpu:.2f} ms, quiz {quiz_cpu:.2f} ms; "
+              f"ratio health/quiz CPU {health_cpu / quiz_cpu:.2f} (what the req/s ratio would be "
+              f"if the workers had the cores to themselves)")
     print(f"acknowledged submissions {acknowledged[0]}, stored attempts {stored}: "
           f"{'equal' if stored == acknowledged[0] else 'MISMATCH'}")
     ok = (ratio >= 0.4 and quiz.pct(0.99) <= 100 and quiz.non_2xx == 0 and health.non_2xx == 0

@@ -75,6 +75,22 @@ class Server:
         self.__exit__(None, None, None)
         raise RuntimeError("gunicorn did not come up")
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) used so far by the server's worker processes (Linux /proc).
+
+        Throughput ratios swing with whatever else the machine runs; CPU per request does much
+        less, so the benchmarks print both."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0.0
+        children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children")
+        for pid in children.read_text().split() if children.exists() else []:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+        return total
+
     def connect(self) -> http.client.HTTPConnection:
         return http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
 

@@ -60,13 +60,21 @@ def _core():
     return db.session.connection()
 
 
+# The quiz path's statements, built once: a constant statement's cache key is computed once,
+# not on every request (it showed in profiles).
+_SESSIONS = QuizSession.__table__
+_RECENT = (sa.select(_SESSIONS.c.question_ids).where(_SESSIONS.c.client_id == sa.bindparam("client_id"))
+           .order_by(_SESSIONS.c.created_at.desc()).limit(sa.bindparam("attempts")))
+_INSERT_SESSION = _SESSIONS.insert()
+_CLAIM = (sa.update(_SESSIONS)
+          .where(_SESSIONS.c.id == sa.bindparam("session_id"), _SESSIONS.c.submitted_at.is_(None))
+          .values({c: sa.bindparam(c) for c in ("submitted_at", "submission_hash", "score", "correct_count",
+                                                "total", "duration_seconds", "result")}))
+_INSERT_ANSWERS = QuizAnswer.__table__.insert()
+
+
 def _recent_question_ids(client_id: str, attempts: int) -> set[str]:
-    rows = _core().execute(
-        sa.select(QuizSession.question_ids)
-        .where(QuizSession.client_id == client_id)
-        .order_by(QuizSession.created_at.desc())
-        .limit(attempts)
-    ).scalars()
+    rows = _core().execute(_RECENT, {"client_id": client_id, "attempts": attempts}).scalars()
     return {qid for ids in rows for qid in ids}
 
 
@@ -208,7 +216,7 @@ def create_session(options: DrawOptions) -> tuple[QuizSession, list[QuestionData
     # A Core INSERT: the hottest write of the product, and the ORM's unit of work (flush, then
     # expiry on commit and a reload) showed as the largest cost in profiles. The object returned
     # is not attached to the database session; callers read its fields, nothing lazy.
-    _core().execute(sa.insert(QuizSession.__table__).values(**values))
+    _core().execute(_INSERT_SESSION, values)
     db.session.commit()
     session = QuizSession(**values)
     return session, questions
@@ -438,26 +446,23 @@ def submit_answers(session_id: str, answers: dict) -> dict:
         raise Conflict("这次答题已过期，请重新开始", code="session_expired")
 
     result, rows = _build_result(session, normalized, snap)
-    claimed = _core().execute(
-        sa.update(QuizSession.__table__)
-        .where(QuizSession.id == session.id, QuizSession.submitted_at.is_(None))
-        .values(
-            submitted_at=now,
-            submission_hash=digest,
-            score=result["score"],
-            correct_count=result["correct_count"],
-            total=result["total"],
-            duration_seconds=(now - session.created_at).total_seconds(),
-            result=result,
-        )
-    ).rowcount
+    claimed = _core().execute(_CLAIM, {
+        "session_id": session.id,
+        "submitted_at": now,
+        "submission_hash": digest,
+        "score": result["score"],
+        "correct_count": result["correct_count"],
+        "total": result["total"],
+        "duration_seconds": (now - session.created_at).total_seconds(),
+        "result": result,
+    }).rowcount
     if claimed != 1:
         # Another worker submitted first: answer as that submission decides.
         db.session.rollback()
         db.session.refresh(session)
         return _stored_or_conflict(session, digest)
     _core().execute(
-        sa.insert(QuizAnswer.__table__), [{"session_id": session.id, **row} for row in rows]
+        _INSERT_ANSWERS, [{"session_id": session.id, **row} for row in rows]
     )
     held = integrity.settle_session(session)  # credit the household/region, or hold for review
     # Built before the commit, which expires the row: reading it afterwards would cost a SELECT.
