@@ -105,7 +105,7 @@ def settle_session(session: QuizSession) -> bool:
     True when it is held."""
     if session.region_id is None:
         return False
-    db.session.refresh(session)
+    session = db.session.get(QuizSession, session.id)  # as stored by the submission's UPDATE
     reasons = check_session(session)
     if reasons:
         flag("quiz", reasons, region_id=session.region_id, session=session)

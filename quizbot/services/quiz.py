@@ -66,6 +66,7 @@ _SESSIONS = QuizSession.__table__
 _RECENT = (sa.select(_SESSIONS.c.question_ids).where(_SESSIONS.c.client_id == sa.bindparam("client_id"))
            .order_by(_SESSIONS.c.created_at.desc()).limit(sa.bindparam("attempts")))
 _INSERT_SESSION = _SESSIONS.insert()
+_BY_ID = sa.select(_SESSIONS).where(_SESSIONS.c.id == sa.bindparam("session_id"))
 _CLAIM = (sa.update(_SESSIONS)
           .where(_SESSIONS.c.id == sa.bindparam("session_id"), _SESSIONS.c.submitted_at.is_(None))
           .values({c: sa.bindparam(c) for c in ("submitted_at", "submission_hash", "score", "correct_count",
@@ -228,11 +229,16 @@ def _snapshot_for(session: QuizSession) -> BankSnapshot:
 
 
 def get_session(session_id: str) -> QuizSession:
-    """Load an attempt by its opaque id or raise 404."""
-    session = db.session.get(QuizSession, session_id) if len(session_id) <= 64 else None
-    if session is None:
+    """Load an attempt by its opaque id or raise 404.
+
+    The object is a snapshot of the row, not attached to the database session (a Core SELECT:
+    the ORM's identity load was the largest single cost of a submission in profiles); every
+    caller only reads it, and writes go through statements."""
+    row = _core().execute(_BY_ID, {"session_id": session_id}).mappings().first() \
+        if len(session_id) <= 64 else None
+    if row is None:
         raise NotFound("找不到这次答题，请重新开始", code="session_not_found")
-    return session
+    return QuizSession(**row)
 
 
 def session_questions(session: QuizSession) -> list[QuestionData]:
@@ -459,8 +465,7 @@ def submit_answers(session_id: str, answers: dict) -> dict:
     if claimed != 1:
         # Another worker submitted first: answer as that submission decides.
         db.session.rollback()
-        db.session.refresh(session)
-        return _stored_or_conflict(session, digest)
+        return _stored_or_conflict(get_session(session.id), digest)
     _core().execute(
         _INSERT_ANSWERS, [{"session_id": session.id, **row} for row in rows]
     )
