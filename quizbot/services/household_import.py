@@ -202,7 +202,7 @@ def read_rows(filename: str, data: bytes) -> tuple[list[str], list[list[str]] | 
             continue
     else:  # pragma: no cover - gb18030 decodes nearly anything
         raise ValidationFailed("文件编码无法识别，请另存为 UTF-8 CSV", details={"file": ["编码无效"]})
-    rows = [[clean(cell) for cell in row] for row in csv.reader(io.StringIO(text))]
+    rows = list(csv.reader(io.StringIO(clean(text))))  # tab, CR and LF are kept: CSV needs them
     return (rows[0] if rows else []), rows[1:], max(len(rows) - 1, 0)
 
 

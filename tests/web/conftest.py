@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+import threading
 
 import pytest
 
 from quizbot.extensions import db
 from quizbot.models import Household, Member
-from quizbot.services import counters
+from quizbot.services import counters, import_jobs
 from tests.officers.conftest import PASSWORD, build_tree, make_household, make_user  # noqa: F401  (shared factories)
 
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -79,3 +80,21 @@ def sign_in(client, username: str, password: str = PASSWORD):
 
 def token_of(client) -> str:
     return csrf_from(client.get("/admin/households").get_data(as_text=True))
+
+
+def hold_preview_at(monkeypatch, rows: int) -> tuple[threading.Event, threading.Event]:
+    """Make a background preview stop once it has checked ``rows`` rows (its progress saved),
+    so a test sees it running at a known point: ``reached`` is set then, and the job goes on
+    when the test sets ``release`` (or after 60 s)."""
+    reached, release = threading.Event(), threading.Event()
+    advance = import_jobs._Reporter.advance
+
+    def held_advance(self, count):
+        advance(self, count)
+        if self.state == "checking" and self.name == "check" and self.done >= rows and not release.is_set():
+            self._save(force=True)
+            reached.set()
+            release.wait(60)
+
+    monkeypatch.setattr(import_jobs._Reporter, "advance", held_advance)
+    return reached, release

@@ -21,7 +21,7 @@ from quizbot.models import AuditLog, Household, ImportJob, Member, utcnow
 from quizbot.services import counters, import_jobs
 from quizbot.services.regions import get_by_code, scope_for
 from tests.officers.conftest import build_tree, make_household, make_user
-from tests.web.conftest import csrf_from, sign_in, token_of
+from tests.web.conftest import csrf_from, hold_preview_at, sign_in, token_of
 
 HEADER = "户编号,地址,门牌号,户主,联系电话,成员姓名,性别,年龄段,标签\n"
 
@@ -55,6 +55,13 @@ def wait_until(client, job_url: str, states: set[str], timeout: float = 60) -> d
             return data
         time.sleep(0.1)
     raise AssertionError(f"job still {data} after {timeout} s")
+
+
+def imported(app) -> int:
+    """Households the test sheets created (codes B…)."""
+    with app.app_context():
+        return db.session.execute(sa.select(sa.func.count(Household.id))
+                                  .where(Household.code.like("B%"))).scalar_one()
 
 
 def no_counter_differences(app) -> None:
@@ -95,17 +102,7 @@ def threaded_app(tmp_path):
 def test_a_big_sheet_runs_in_the_background_and_any_instance_sees_its_progress(threaded_app, monkeypatch):
     """The upload answers at once; the job's progress is in the database, so a second app
     instance on the same database reports the same rows done; the import's counters are exact."""
-    reached, release = threading.Event(), threading.Event()
-    advance = import_jobs._Reporter.advance
-
-    def held_advance(self, count):
-        advance(self, count)
-        if self.state == "checking" and self.name == "check" and self.done >= 1000 and not release.is_set():
-            self._save(force=True)
-            reached.set()
-            release.wait(20)
-
-    monkeypatch.setattr(import_jobs._Reporter, "advance", held_advance)
+    reached, release = hold_preview_at(monkeypatch, 1000)
     client = threaded_app.test_client()
     sign_in(client, "station")
     response = upload(client, sheet(1000))  # 3,000 rows
@@ -130,7 +127,7 @@ def test_a_big_sheet_runs_in_the_background_and_any_instance_sees_its_progress(t
     release.set()
     preview = wait_until(client, job_url, {"checked", "invalid", "failed"})
     assert preview["state"] == "checked", preview
-    assert "新增 1000 户" in client.get(job_url).get_data(as_text=True)
+    assert "新增 1,000 户" in client.get(job_url).get_data(as_text=True)
     confirmed = client.post(job_url + "/confirm", data={"csrf_token": token_of(client)})
     assert confirmed.status_code == 303
     done = wait_until(client, job_url, {"done", "invalid", "failed"})
@@ -206,17 +203,14 @@ def test_a_failure_while_writing_leaves_nothing_half_written(accounts_app, monke
     client.post(job_url + "/confirm", data={"csrf_token": token_of(client)})
     failed = status(client, job_url)
     assert failed["state"] == "failed" and "没有写入任何数据" in failed["message"]
+    assert imported(accounts_app) == 0
     with accounts_app.app_context():
-        assert db.session.execute(sa.select(sa.func.count(Household.id))
-                                  .where(Household.code.like("B%"))).scalar_one() == 0
         assert not db.session.execute(sa.select(AuditLog).filter_by(action="household_import")).first()
     no_counter_differences(accounts_app)
     monkeypatch.undo()
     client.post(job_url + "/retry", data={"csrf_token": token_of(client)})
     assert status(client, job_url)["state"] == "done"
-    with accounts_app.app_context():
-        assert db.session.execute(sa.select(sa.func.count(Household.id))
-                                  .where(Household.code.like("B%"))).scalar_one() == 20
+    assert imported(accounts_app) == 20
     no_counter_differences(accounts_app)
 
 
@@ -239,9 +233,7 @@ def test_an_import_found_stale_while_it_ran_does_not_commit(accounts_app, monkey
     monkeypatch.setattr(import_jobs._Reporter, "stage", stage_then_marked_stale)
     client.post(job_url + "/confirm", data={"csrf_token": token_of(client)})
     assert status(client, job_url)["state"] == "failed"
-    with accounts_app.app_context():
-        assert db.session.execute(sa.select(sa.func.count(Household.id))
-                                  .where(Household.code.like("B%"))).scalar_one() == 0
+    assert imported(accounts_app) == 0
     no_counter_differences(accounts_app)
 
 
