@@ -11,7 +11,9 @@ come in.
 
 Household codes are unique across the whole registry. A code already registered outside the
 importer's jurisdiction is refused with the same reason as any code the importer may not use
-(``CODE_UNAVAILABLE``), never "it exists elsewhere" nor where.
+(``CODE_UNAVAILABLE``), never "it exists elsewhere" nor where, and nothing of that household is
+shown. What a refusal cannot hide while codes are unique county-wide is that the code is taken:
+each such refusal is written to the audit log (how many codes, not which), so probing is seen.
 """
 
 from __future__ import annotations
@@ -400,9 +402,14 @@ def import_households(scope: Scope | None, region_code: str, filename: str, data
     households = _group(records, region, subtree_regions, errors)
     existing = _existing_households(list(households))
     allowed = set(subtree_regions.values())
-    for code, old in existing.items():
-        if old["region_id"] not in allowed:
-            errors.append({"row": households[code]["_row"], "column": "户编号", "reason": CODE_UNAVAILABLE})
+    elsewhere = [code for code, old in existing.items() if old["region_id"] not in allowed]
+    for code in elsewhere:
+        errors.append({"row": households[code]["_row"], "column": "户编号", "reason": CODE_UNAVAILABLE})
+    if elsewhere and scope is not None:
+        # Global uniqueness means such a code is refused; trying many is visible to the admins.
+        audit.record(actor(scope), "household_import_code_refused", region_id=region.id,
+                     target=filename[:200] or None, details={"codes": len(elsewhere)})
+        db.session.commit()
     if errors:
         errors.sort(key=lambda e: (e["row"], e["column"]))
         raise ValidationFailed(f"共有 {len(errors)} 处错误，未导入任何数据",

@@ -199,6 +199,8 @@ def test_a_code_registered_in_another_jurisdiction_reads_like_any_unusable_code(
     with officer_app.app_context():
         w1 = db.session.execute(sa.select(Household).where(Household.code == "W1")).scalar_one()
         assert w1.head_name == "钱七" and w1.address == "丙村某路1号"
+        refused = db.session.execute(sa.select(AuditLog).filter_by(action="household_import_code_refused")).scalar_one()
+        assert refused.username == "station" and refused.details == {"codes": 1}  # probing is seen
 
 
 def test_control_characters_in_an_api_import_are_stripped_and_exports_still_work(oclient, tokens, officer_app):
