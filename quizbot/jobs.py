@@ -32,7 +32,7 @@ def submit_import(job_id: str) -> None:
 def _run(app: Flask, job_id: str) -> None:
     with app.app_context():
         try:
-            import_jobs.run(job_id)
+            import_jobs.run(job_id, heartbeat_seconds=import_jobs.HEARTBEAT_SECONDS)
         except Exception:  # run() records its own failures; this is the last resort
             log.exception("import job %s: runner failed", job_id)
         finally:

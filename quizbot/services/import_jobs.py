@@ -8,7 +8,9 @@ the job's "done" is written inside that same transaction, so a sheet is either f
 and the job says so, or nothing is written.
 
 A job whose heartbeat stopped (its worker process died or was restarted) is found stale by the
-next poll and marked failed; the file is kept, so the officer can retry it. While SQLite writes
+next poll and marked failed; the file is kept, so the officer can retry it. The heartbeat is a
+small thread of the job's process (``_Heartbeat``), so one long call that reports no progress
+(openpyxl reading a big XLSX) does not look like a dead worker. While SQLite writes
 an import nothing else can write, so there the heartbeat pauses during the write step: the stale
 limit (``IMPORT_STALE_SECONDS``) must be longer than the longest write step.
 
@@ -18,6 +20,7 @@ Who sees a job: the officer who started it, and officers who may import into its
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import asdict
 from datetime import timedelta
@@ -25,7 +28,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlalchemy.exc import OperationalError
 
-from ..errors import APIError, NotFound, ValidationFailed
+from ..errors import APIError, Forbidden, NotFound, ValidationFailed
 from ..extensions import db
 from ..models import ImportJob, Region, User, utcnow
 from ..text import clean
@@ -41,6 +44,7 @@ STALE_MESSAGE = "处理这次导入的服务进程已停止（可能是服务器
 CRASH_MESSAGE = "导入时出现意外错误，没有写入任何数据。请点击“重试”；如果仍然出错，请联系系统管理员。"
 KEEP_DAYS = 2  # finished jobs (and their uploaded files) are deleted after this
 SAVE_EVERY_SECONDS = 0.5  # at most this often a running job writes its progress
+HEARTBEAT_SECONDS = 10  # a background job's heartbeat, also while one long call parses a file
 
 
 class JobLost(Exception):
@@ -133,12 +137,53 @@ class _Reporter(household_import.Progress):
                         heartbeat_at=utcnow()))
 
 
-def run(job_id: str) -> None:
+class _Heartbeat:
+    """Touches the job's ``heartbeat_at`` every few seconds from a thread of its own, so a job
+    busy in one long call (openpyxl reading a big XLSX) is not taken for a dead one. It dies
+    with the process, which is what makes a dead worker's job go stale."""
+
+    def __init__(self, job_id: str, state: str, seconds: float) -> None:
+        self.engine, self.job_id, self.state, self.seconds = db.engine, job_id, state, seconds
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._beat, name=f"import-beat-{job_id[:8]}", daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stopped.set()
+        self.thread.join(timeout=self.seconds + 15)
+
+    def _beat(self) -> None:
+        while not self.stopped.wait(self.seconds):
+            try:
+                with self.engine.begin() as connection:
+                    connection.execute(sa.update(ImportJob).where(ImportJob.id == self.job_id,
+                                                                  ImportJob.state == self.state)
+                                       .values(heartbeat_at=utcnow()))
+            except OperationalError:  # SQLite while the import writes: it is alive anyway
+                continue
+
+
+def run(job_id: str, *, heartbeat_seconds: float | None = None) -> None:
     """Do the job's pending step, the preview (checking) or the import (importing); any outcome
-    is written to the job. Called by the runner after the request, inside an app context."""
+    is written to the job. Called by the runner after the request, inside an app context;
+    ``heartbeat_seconds`` starts a heartbeat thread (not for in-request runs)."""
     job = db.session.get(ImportJob, job_id)
     if job is None or job.state not in RUNNING or job.data is None:
         return
+    state = job.state
+    db.session.commit()
+    if heartbeat_seconds:
+        with _Heartbeat(job_id, state, heartbeat_seconds):
+            _run_step(job_id)
+    else:
+        _run_step(job_id)
+
+
+def _run_step(job_id: str) -> None:
+    job = db.session.get(ImportJob, job_id)
     state, data, filename = job.state, job.data, job.filename
     user = db.session.get(User, job.user_id)
     region = db.session.get(Region, job.region_id)
@@ -146,7 +191,7 @@ def run(job_id: str) -> None:
     reporter = _Reporter(job_id, state)
     try:
         if user is None or not user.active:
-            raise NotFound(JOB_NOT_FOUND)
+            raise Forbidden("发起这次导入的账号已停用，未导入任何数据")
         scope = scope_for(user)
         if state == "checking":
             report = household_import.import_households(scope, region.code, filename, data,
@@ -287,6 +332,6 @@ def _visible(scope: Scope, job_id: str) -> ImportJob:
 
 
 def _purge() -> None:
-    """Delete finished jobs (and the personal data in their files) after ``KEEP_DAYS``."""
-    db.session.execute(sa.delete(ImportJob).where(ImportJob.created_at < utcnow() - timedelta(days=KEEP_DAYS),
-                                                  ImportJob.state.not_in(RUNNING)))
+    """Delete jobs (and the personal data in their files) nobody has worked on for
+    ``KEEP_DAYS``; a job still beating is never deleted."""
+    db.session.execute(sa.delete(ImportJob).where(ImportJob.heartbeat_at < utcnow() - timedelta(days=KEEP_DAYS)))

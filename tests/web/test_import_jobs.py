@@ -140,6 +140,29 @@ def test_a_big_sheet_runs_in_the_background_and_any_instance_sees_its_progress(t
     no_counter_differences(threaded_app)
 
 
+def test_a_job_busy_in_one_long_call_is_not_taken_for_a_dead_one(threaded_app, monkeypatch):
+    """openpyxl reads a big XLSX in one call that reports no progress: the job's heartbeat
+    thread keeps it alive past the stale limit, and the preview then finishes normally."""
+    from quizbot.services import household_import
+
+    read_rows = household_import.read_rows
+
+    def slow_read_rows(filename, data):
+        time.sleep(3)
+        return read_rows(filename, data)
+
+    monkeypatch.setattr(household_import, "read_rows", slow_read_rows)
+    monkeypatch.setattr(import_jobs, "HEARTBEAT_SECONDS", 0.2)
+    threaded_app.config["IMPORT_STALE_SECONDS"] = 1
+    client = threaded_app.test_client()
+    sign_in(client, "station")
+    job_url = upload(client, sheet(3)).headers["Location"]
+    time.sleep(2)  # past the stale limit, still inside the slow call
+    busy = status(client, job_url)
+    assert busy["state"] == "checking" and busy["text"] == "正在读取文件……"
+    assert wait_until(client, job_url, {"checked", "failed"})["state"] == "checked"
+
+
 # --- the same job in the request (inline), for the rules around it -----------------------------
 
 def test_other_jurisdictions_cannot_see_a_job(accounts_app):
