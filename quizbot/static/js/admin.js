@@ -117,6 +117,10 @@
       fetch(panel.getAttribute("data-status-url"), {
         credentials: "same-origin", headers: { "Accept": "application/json" }, cache: "no-store"
       }).then(function (response) {
+        if (response.redirected || (response.status >= 400 && response.status < 500)) {
+          window.location.reload(); // signed out, or the job is gone: the page says which
+          return new Promise(function () {});
+        }
         if (!response.ok) { throw new Error("status " + response.status); }
         return response.json();
       }).then(function (body) {
