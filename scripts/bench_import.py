@@ -3,6 +3,7 @@
 
     .venv/bin/python scripts/bench_import.py [--rows 30000] [--formats csv,xlsx]
     DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/bench .venv/bin/python scripts/bench_import.py
+    .venv/bin/python scripts/bench_import.py --gunicorn --rows 90000 --formats xlsx
 
 Builds a region tree and a station admin on a fresh database (DATABASE_URL, default a scratch
 SQLite file), signs in through the console's login form (Flask test client), generates a sheet
@@ -14,11 +15,17 @@ request and the finished import. When the console answers an upload with a job p
 the background), the script polls the job's status endpoint once a second, as the page does,
 and also prints each step's own time on the server (from the job's row, without the poll's
 granularity) and the slowest poll. Afterwards it checks the coverage counters (``counters.verify``).
+
+``--gunicorn`` sends the same requests over HTTP to gunicorn (2 sync workers, its default 30 s
+``timeout``, as in ``deploy/gunicorn.conf.py``) on a scratch SQLite file, with
+``MAX_CONTENT_LENGTH`` raised to 64 MB so that older code's console accepts the upload at all. A
+request that outlives the timeout ends with the worker killed and the connection dropped.
 """
 
 from __future__ import annotations
 
 import argparse
+import http.client
 import io
 import os
 import re
@@ -26,6 +33,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -97,6 +105,64 @@ def wait_for(client, status_url: str, wanted: set[str]) -> tuple[dict, float]:
         time.sleep(1.0)  # as often as the page polls
 
 
+class _Response:
+    """Just enough of a Flask test response, for a response read over HTTP."""
+
+    def __init__(self, status: int, headers: dict[str, str], body: bytes) -> None:
+        self.status_code, self.headers, self.body = status, headers, body
+
+    def get_data(self, as_text: bool = False):
+        return self.body.decode("utf-8", "replace") if as_text else self.body
+
+    def get_json(self):
+        import json
+
+        return json.loads(self.body)
+
+
+class HTTPClient:
+    """The test client's ``get``/``post`` over HTTP to a gunicorn server, keeping the session
+    cookie; a dropped connection (a worker killed at the timeout) is status 0."""
+
+    def __init__(self, server, application) -> None:
+        self.server, self.application, self.cookie = server, application, None
+
+    def _send(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None):
+        connection = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=300)
+        headers = dict(headers or {})
+        if self.cookie:
+            headers["Cookie"] = self.cookie
+        try:
+            connection.request(method, path, body=body, headers=headers)
+            response = connection.getresponse()
+            data = response.read()
+        except (http.client.HTTPException, OSError) as exc:
+            return _Response(0, {}, repr(exc).encode())
+        finally:
+            connection.close()
+        found = {}
+        for key, value in response.getheaders():
+            if key.lower() == "set-cookie" and value.startswith("session="):
+                self.cookie = value.split(";", 1)[0]
+            found[key.title()] = value
+        return _Response(response.status, found, data)
+
+    def get(self, path: str, headers: dict | None = None):
+        return self._send("GET", path, headers=headers)
+
+    def post(self, path: str, data: dict, content_type: str | None = None):
+        if any(isinstance(v, tuple) for v in data.values()):
+            from werkzeug.datastructures import FileStorage
+            from werkzeug.test import encode_multipart
+
+            fields = {k: FileStorage(v[0], v[1]) if isinstance(v, tuple) else v for k, v in data.items()}
+            boundary, body = encode_multipart(fields)
+            kind = f"multipart/form-data; boundary={boundary}"
+        else:
+            body, kind = urlencode(data).encode(), "application/x-www-form-urlencoded"
+        return self._send("POST", path, body=body, headers={"Content-Type": kind})
+
+
 def job_row(client, job_id: str):
     from quizbot.models import ImportJob
 
@@ -114,6 +180,9 @@ def run(client, fmt: str, region: str, body: bytes) -> dict:
                                                   "file": (io.BytesIO(body), f"sheet.{fmt}")},
                            content_type="multipart/form-data")
     times["upload request"] = time.perf_counter() - start
+    if response.status_code == 0:
+        print(f"  upload request dropped after {times['upload request']:.2f} s: {response.get_data(as_text=True)}")
+        return times
     if response.status_code == 413:
         # The console used to keep the 1 MB body limit of ordinary requests for uploads too.
         print(f"  upload refused with 413 after {times['upload request']:.2f} s; "
@@ -143,8 +212,16 @@ def run(client, fmt: str, region: str, body: bytes) -> dict:
         times["preview ready"] = times["upload request"]
         start = time.perf_counter()
         response = client.post("/admin/import/confirm", data={"csrf_token": csrf(client)})
-        assert response.status_code == 200 and "导入完成" in response.get_data(as_text=True)
         times["confirm request"] = time.perf_counter() - start
+        if response.status_code == 0:
+            print(f"  confirm request dropped after {times['confirm request']:.2f} s: "
+                  f"{response.get_data(as_text=True)}")
+            return times
+        if response.status_code != 200 or "导入完成" not in response.get_data(as_text=True):
+            title = re.search(r"<title>(.*?)</title>", response.get_data(as_text=True))
+            print(f"  confirm request answered {response.status_code} after {times['confirm request']:.2f} s: "
+                  f"{title.group(1) if title else response.get_data(as_text=True)[:200]}")
+            return times
         times["import done"] = times["confirm request"]
     return times
 
@@ -153,22 +230,37 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=30_000)
     parser.add_argument("--formats", default="csv,xlsx")
+    parser.add_argument("--gunicorn", action="store_true", help="Over HTTP to gunicorn (2 workers, 30 s timeout).")
     args = parser.parse_args()
+    if args.gunicorn:
+        from scripts.benchlib import Server
+
+        with Server(workers=2, extra_env={"MAX_CONTENT_LENGTH": str(64 * 1024 * 1024)}) as server:
+            BenchConfig.SQLALCHEMY_DATABASE_URI = server.database_url
+            bench(args, lambda app: HTTPClient(server, app), fresh=False)
+        return
+    bench(args, lambda app: app.test_client(), fresh=True)
+
+
+def bench(args, make_client, *, fresh: bool) -> None:
+    """Regions and a station admin on the database, then each format through the console."""
     url = sa.engine.make_url(BenchConfig.SQLALCHEMY_DATABASE_URI)
-    if url.get_backend_name() == "sqlite" and url.database:
+    if fresh and url.get_backend_name() == "sqlite" and url.database:
         for suffix in ("", "-wal", "-shm"):
             Path(url.database + suffix).unlink(missing_ok=True)
     app = create_app(BenchConfig)
     with app.app_context():
-        print(f"database: {db.engine.url.render_as_string(hide_password=True)}; {args.rows:,} rows per sheet")
-        db.drop_all()
-        db.create_all()
+        print(f"database: {db.engine.url.render_as_string(hide_password=True)}; {args.rows:,} rows per sheet"
+              + ("; gunicorn, 2 workers, 30 s timeout" if not fresh else ""))
+        if fresh:
+            db.drop_all()
+            db.create_all()
         for code, name, parent in TREE:
             region_service.create(None, code, name, parent, commit=False)
         db.session.commit()
         auth_service.create_user("bench", PASSWORD, "station_admin", "T")
         db.session.commit()
-    client = app.test_client()
+    client = make_client(app)
     response = client.post("/admin/login", data={"csrf_token": csrf(client, "/admin/login"),
                                                   "username": "bench", "password": PASSWORD})
     assert response.status_code == 303, response.status_code
