@@ -80,6 +80,12 @@ class Config:
     ADMIN_IDLE_SECONDS = _int("ADMIN_IDLE_SECONDS", 30 * 60)
     # Household import uploads (CSV/XLSX) may be larger than ordinary JSON requests.
     IMPORT_MAX_BYTES = _int("IMPORT_MAX_BYTES", 64 * 1024 * 1024)
+    # The console checks and imports sheets in a background thread ("thread") and the page
+    # polls; a running job whose heartbeat is older than IMPORT_STALE_SECONDS is reported failed
+    # (its worker died) and can be retried. On SQLite the heartbeat pauses while the import
+    # writes, so keep this longer than the slowest write step.
+    IMPORT_JOBS = os.environ.get("IMPORT_JOBS", "thread")
+    IMPORT_STALE_SECONDS = _int("IMPORT_STALE_SECONDS", 120)
 
     # database:// (the default) keeps the counters in the app's database, shared by every worker
     # and instance; redis://host:6379 uses Redis; memory:// counts per process (tests only).
@@ -150,3 +156,6 @@ class TestConfig(Config):
     )
     RATELIMIT_STORAGE_URI = "memory://"
     CHAT_LOG_TEXT = False
+    # In-memory SQLite cannot be shared with a thread: tests run import jobs in the request
+    # (tests of the background path opt back in to "thread").
+    IMPORT_JOBS = "inline"

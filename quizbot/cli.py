@@ -197,6 +197,34 @@ def import_regions_command(file: str) -> None:
     click.echo(f"{created} regions created")
 
 
+class _BarProgress(household_import.Progress):
+    """The import's steps as click progress bars on stderr (checking rows, writing)."""
+
+    LABELS = {"check": "checking rows", "write": "writing"}
+
+    def __init__(self) -> None:
+        self.bar = None
+
+    def stage(self, name: str, total: int = 0) -> None:
+        self.__exit__(None, None, None)
+        if name in self.LABELS:
+            self.bar = click.progressbar(length=max(total, 1), label=self.LABELS[name],
+                                         file=sys.stderr, show_pos=True)
+            self.bar.__enter__()
+
+    def advance(self, count: int) -> None:
+        if self.bar is not None:
+            self.bar.update(count)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
 @households_cli.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--region", "region_code", required=True, help="Region code the households belong to.")
@@ -208,13 +236,11 @@ def import_households_command(file: str, region_code: str, dry_run: bool) -> Non
     row only. `flask households template FILE` writes a sheet to start from.
     """
     path = Path(file)
-    data = path.read_bytes()
-    total = max(data.count(b"\n"), 1) if path.suffix.lower() == ".csv" else 0
+    progress = _BarProgress()
     try:
-        with click.progressbar(length=total, label="checking rows", file=sys.stderr,
-                               show_pos=True) as bar:
-            report = household_import.import_households(None, region_code, path.name, data,
-                                                        progress=bar.update, dry_run=dry_run)
+        with progress:
+            report = household_import.import_households(None, region_code, path.name, path.read_bytes(),
+                                                        progress=progress, dry_run=dry_run)
     except APIError as exc:
         details = exc.details if isinstance(exc.details, dict) else {}
         for error in details.get("errors", []):

@@ -2,6 +2,7 @@
 
 from .chat import ChatLog
 from .coverage import COUNTER_FIELDS, TIME_FIELDS, RegionCounter, RegionTypeCounter
+from .jobs import ImportJob
 from .people import (
     ROLES,
     AuditLog,
@@ -29,6 +30,7 @@ __all__ = [
     "AuthToken",
     "CampaignCode",
     "Household",
+    "ImportJob",
     "IntegrityFlag",
     "Member",
     "Visit",

@@ -4,7 +4,16 @@ The sheet is one row per member. The household columns (户编号, 地址, 门�
 区域编码) may be filled on a household's first row only: the rows below inherit them until the
 next 户编号, and merged XLSX cells count as their top-left value. Phones are accepted in the
 spellings people type and stored normalised; tags accept everyday synonyms (独居老人 → 老人).
-Re-importing a household or member that did not change reports it as unchanged.
+Re-importing a household or member that did not change reports it as unchanged. Control
+characters and lone surrogates in cells (pasted from other systems; XLSX cannot hold them and
+PostgreSQL refuses NUL) are stripped as the cells are read, like ``text.clean`` everywhere files
+come in.
+
+Household codes are unique across the whole registry. A code already registered outside the
+importer's jurisdiction is refused with the same reason as any code the importer may not use
+(``CODE_UNAVAILABLE``), never "it exists elsewhere" nor where, and nothing of that household is
+shown. What a refusal cannot hide while codes are unique county-wide is that the code is taken:
+each such refusal is written to the audit log (how many codes, not which), so probing is seen.
 """
 
 from __future__ import annotations
@@ -14,22 +23,28 @@ import io
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 from openpyxl import Workbook, load_workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import Font
+from sqlalchemy.exc import IntegrityError
 
-from ..errors import ValidationFailed
+from ..errors import Conflict, ValidationFailed
 from ..extensions import db
 from ..models import Household, Member, Region, utcnow
+from ..text import clean
 from . import audit, counters
 from .invites import new_invite_code
 from .regions import Scope, actor, get_by_code, get_in_scope
 
 CHUNK = 5000
+PROGRESS_EVERY = 1000  # rows between two progress reports while checking
+# Every reason a 户编号 can be refused for besides an empty cell reads the same, so an import
+# cannot tell a code registered in another jurisdiction from one that is merely malformed.
+CODE_UNAVAILABLE = "该户编号不能使用：须不超过 64 个字，且不能与本辖区以外已登记的编号相同，请换一个编号"
 IMPORT_ROLES = ("county_admin", "station_admin")  # admin always passes
 
 # Chinese (and English) column names officers use → our field names.
@@ -104,6 +119,21 @@ TEMPLATE_ROWS = (
 )
 
 
+class Progress:
+    """How far an import is, for whoever watches it (a progress bar, a background job).
+
+    ``stage`` starts a step: ``read`` (opening the file), ``check`` (``total`` data rows) or
+    ``write`` (``total`` households and members to insert or update); ``advance`` counts done
+    items of the current step. This base class ignores both.
+    """
+
+    def stage(self, name: str, total: int = 0) -> None:
+        """A new step begins."""
+
+    def advance(self, count: int) -> None:
+        """``count`` more items of the current step are done."""
+
+
 @dataclass
 class ImportReport:
     """What an import did (or, for a dry run, would do)."""
@@ -155,11 +185,12 @@ def _cell_text(value) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value)
+    return clean(str(value))
 
 
-def read_rows(filename: str, data: bytes) -> tuple[list[str], Iterator[list[str]]]:
-    """Header and data rows of a CSV (UTF-8 or GBK) or XLSX file (merged cells filled in)."""
+def read_rows(filename: str, data: bytes) -> tuple[list[str], list[list[str]] | Iterable[list[str]], int]:
+    """Header, data rows and how many data rows there are (at most; blank rows included) of a
+    CSV (UTF-8 or GBK) or XLSX file (merged cells filled in); control characters stripped."""
     name = (filename or "").lower()
     if name.endswith(".xlsx") or data[:4] == b"PK\x03\x04":
         return _read_xlsx(data)
@@ -173,11 +204,11 @@ def read_rows(filename: str, data: bytes) -> tuple[list[str], Iterator[list[str]
             continue
     else:  # pragma: no cover - gb18030 decodes nearly anything
         raise ValidationFailed("文件编码无法识别，请另存为 UTF-8 CSV", details={"file": ["编码无效"]})
-    reader = csv.reader(io.StringIO(text))
-    return next(reader, []), reader
+    rows = list(csv.reader(io.StringIO(clean(text))))  # tab, CR and LF are kept: CSV needs them
+    return (rows[0] if rows else []), rows[1:], max(len(rows) - 1, 0)
 
 
-def _read_xlsx(data: bytes) -> tuple[list[str], Iterator[list[str]]]:
+def _read_xlsx(data: bytes) -> tuple[list[str], Iterable[list[str]], int]:
     # Not read-only: merged cell ranges are only known to a fully loaded sheet.
     try:
         workbook = load_workbook(io.BytesIO(data), data_only=True)
@@ -198,7 +229,7 @@ def _read_xlsx(data: bytes) -> tuple[list[str], Iterator[list[str]]]:
     def cells(values: Iterable) -> list[str]:
         return [_cell_text(v) for v in values]
 
-    return cells(header), (cells(r) for r in rows)
+    return cells(header), (cells(r) for r in rows), max(sheet.max_row - 1, 0)
 
 
 # --- parse and check -----------------------------------------------------------------------
@@ -212,8 +243,8 @@ def _columns(header: list[str]) -> list[str | None]:
     return columns
 
 
-def _parse(header: list[str], rows: Iterator[list[str]], errors: list[dict],
-           progress: Callable[[int], None] | None) -> list[dict]:
+def _parse(header: list[str], rows: Iterable[list[str]], errors: list[dict],
+           progress: Progress) -> list[dict]:
     """Rows as records, household columns inherited from the household's first row."""
     columns = _columns(header)
     parsed: list[dict] = []
@@ -221,8 +252,8 @@ def _parse(header: list[str], rows: Iterator[list[str]], errors: list[dict],
     tick = 0
     for number, raw in enumerate(rows, start=2):
         tick += 1
-        if progress and tick == 1000:
-            progress(tick)
+        if tick == PROGRESS_EVERY:
+            progress.advance(tick)
             tick = 0
         if not any((c or "").strip() for c in raw):
             continue
@@ -243,8 +274,8 @@ def _parse(header: list[str], rows: Iterator[list[str]], errors: list[dict],
         errors.extend({"row": number, "column": COLUMN_LABELS[c], "reason": r} for c, r in row_errors)
         record["_row"] = number
         parsed.append(record)
-    if progress and tick:
-        progress(tick)
+    if tick:
+        progress.advance(tick)
     return parsed
 
 
@@ -264,7 +295,7 @@ def _check_row(record: dict) -> list[tuple[str, str]]:
             errs.append((col, "不能为空"))
     for col, limit in LIMITS.items():
         if len(record.get(col, "")) > limit:
-            errs.append((col, f"不能超过 {limit} 个字"))
+            errs.append((col, CODE_UNAVAILABLE if col == "code" else f"不能超过 {limit} 个字"))
     for col in ("phone", "member_phone"):
         value = record.get(col)
         if value:
@@ -338,14 +369,18 @@ MEMBER_FIELDS = ("sex", "age_band", "tags", "phone")
 
 
 def import_households(scope: Scope | None, region_code: str, filename: str, data: bytes, *,
-                      progress: Callable[[int], None] | None = None,
-                      dry_run: bool = False) -> ImportReport:
+                      progress: Progress | None = None, dry_run: bool = False,
+                      before_commit: Callable[[ImportReport], None] | None = None) -> ImportReport:
     """Validate every row, then insert or update all households and members, or nothing.
 
     One row per member; rows sharing a 户编号 form one household. Re-importing a code updates
     that household (members matched by name); rows that did not change count as unchanged.
     ``scope`` None means the CLI (no jurisdiction); ``dry_run`` checks and counts, writes nothing.
+    ``progress`` hears each step; ``before_commit`` runs inside the import's transaction just
+    before it commits (raise to roll everything back).
     """
+    progress = progress or Progress()
+    filename = clean(filename or "")
     if scope is not None:
         scope.require_role(*IMPORT_ROLES)
         region = get_in_scope(scope, region_code)
@@ -353,7 +388,9 @@ def import_households(scope: Scope | None, region_code: str, filename: str, data
         region = get_by_code(region_code)
         if region is None:
             raise ValidationFailed("区域不存在", details={"region": [f"未知的区域：{region_code}"]})
-    header, rows = read_rows(filename, data)
+    progress.stage("read")
+    header, rows, total = read_rows(filename, data)
+    progress.stage("check", total)
     errors: list[dict] = []
     records = _parse(header, rows, errors, progress)
     if not records and not errors:
@@ -365,24 +402,38 @@ def import_households(scope: Scope | None, region_code: str, filename: str, data
     households = _group(records, region, subtree_regions, errors)
     existing = _existing_households(list(households))
     allowed = set(subtree_regions.values())
-    for code, old in existing.items():
-        if old["region_id"] not in allowed:
-            errors.append({"row": households[code]["_row"], "column": "户编号",
-                           "reason": "该户编号已登记在其他辖区"})
+    elsewhere = [code for code, old in existing.items() if old["region_id"] not in allowed]
+    for code in elsewhere:
+        errors.append({"row": households[code]["_row"], "column": "户编号", "reason": CODE_UNAVAILABLE})
+    if elsewhere and scope is not None:
+        # Global uniqueness means such a code is refused; trying many is visible to the admins.
+        audit.record(actor(scope), "household_import_code_refused", region_id=region.id,
+                     target=filename[:200] or None, details={"codes": len(elsewhere)})
+        db.session.commit()
     if errors:
         errors.sort(key=lambda e: (e["row"], e["column"]))
         raise ValidationFailed(f"共有 {len(errors)} 处错误，未导入任何数据",
                                code="import_invalid", details={"errors": errors[:1000],
                                                                 "error_count": len(errors)})
-    report = _write(households, existing, dry_run=dry_run)
-    report.rows = len(records)
-    if dry_run:
+    try:
+        report = _write(households, existing, dry_run=dry_run, progress=progress)
+        report.rows = len(records)
+        if dry_run:
+            db.session.rollback()
+            return report
+        audit.record(actor(scope) if scope else None, "household_import", region_id=region.id,
+                     target=filename[:200] if filename else None,
+                     details={k: v for k, v in vars(report).items() if k != "dry_run"})
+        if before_commit is not None:
+            before_commit(report)
+        db.session.commit()
+    except IntegrityError as exc:  # another import registered one of these codes meanwhile
         db.session.rollback()
-        return report
-    audit.record(actor(scope) if scope else None, "household_import", region_id=region.id,
-                 target=filename[:200] if filename else None,
-                 details={k: v for k, v in vars(report).items() if k != "dry_run"})
-    db.session.commit()
+        raise Conflict("有户编号刚被另一次导入登记，未导入任何数据，请重新上传预检",
+                       code="import_conflict") from exc
+    except BaseException:
+        db.session.rollback()
+        raise
     return report
 
 
@@ -418,7 +469,8 @@ def _same(new: dict, old: dict, fields: tuple[str, ...]) -> bool:
     return all(norm(f, new[f]) == norm(f, old[f]) for f in fields)
 
 
-def _write(households: dict[str, dict], existing: dict[str, dict], *, dry_run: bool) -> ImportReport:
+def _write(households: dict[str, dict], existing: dict[str, dict], *, dry_run: bool,
+           progress: Progress) -> ImportReport:
     report = ImportReport(dry_run=dry_run)
     now = utcnow()
     new_rows, update_rows = [], []
@@ -453,9 +505,11 @@ def _write(households: dict[str, dict], existing: dict[str, dict], *, dry_run: b
     if dry_run:
         return report
 
+    progress.stage("write", len(new_rows) + len(update_rows) + len(member_new) + len(member_upd))
     before = _locked_figures([row["b_id"] for row in update_rows])
     for start in range(0, len(new_rows), CHUNK):
         db.session.execute(sa.insert(Household), new_rows[start:start + CHUNK])
+        progress.advance(len(new_rows[start:start + CHUNK]))
     if update_rows:
         table = Household.__table__
         stmt = (sa.update(table).where(table.c.id == sa.bindparam("b_id"))
@@ -464,6 +518,7 @@ def _write(households: dict[str, dict], existing: dict[str, dict], *, dry_run: b
                         phone=sa.bindparam("b_phone"), updated_at=sa.bindparam("b_now")))
         for start in range(0, len(update_rows), CHUNK):
             db.session.execute(stmt, update_rows[start:start + CHUNK])
+            progress.advance(len(update_rows[start:start + CHUNK]))
 
     ids: dict[str, int] = {code: old["id"] for code, old in existing.items()}
     new_codes = [r["code"] for r in new_rows]
@@ -473,6 +528,7 @@ def _write(households: dict[str, dict], existing: dict[str, dict], *, dry_run: b
     inserts = [{"household_id": ids[code], **values} for code, values in member_new]
     for start in range(0, len(inserts), CHUNK):
         db.session.execute(sa.insert(Member), inserts[start:start + CHUNK])
+        progress.advance(len(inserts[start:start + CHUNK]))
     if member_upd:
         table = Member.__table__
         stmt = (sa.update(table).where(table.c.id == sa.bindparam("b_id")).values(
@@ -480,6 +536,7 @@ def _write(households: dict[str, dict], existing: dict[str, dict], *, dry_run: b
             tags=sa.bindparam("b_tags", type_=sa.JSON), phone=sa.bindparam("b_phone")))
         for start in range(0, len(member_upd), CHUNK):
             db.session.execute(stmt, member_upd[start:start + CHUNK])
+            progress.advance(len(member_upd[start:start + CHUNK]))
     grown = [existing[c]["id"] for c in households if c in existing and c in members_changed]
     if grown:
         count = (sa.select(sa.func.count(Member.id)).where(Member.household_id == Household.id)

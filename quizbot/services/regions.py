@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed
 from ..extensions import db
 from ..models import Region, User
+from ..text import clean, problem
 from . import audit, counters
 
 MAX_LEVEL = 3  # 县/区 0 → 乡镇/街道 1 → 村/社区 2 → 组/网格 3
@@ -59,8 +60,8 @@ def actor(scope: Scope) -> User | None:
 
 
 def get_by_code(code: str) -> Region | None:
-    """A region by its code, or None."""
-    if not isinstance(code, str) or len(code) > 32:
+    """A region by its code, or None (also for a code no region can have, e.g. with NUL)."""
+    if not isinstance(code, str) or len(code) > 32 or problem(code):
         return None
     return db.session.execute(sa.select(Region).where(Region.code == code)).scalar_one_or_none()
 
@@ -123,10 +124,18 @@ def _check_code(code: str) -> None:
                                details={"code": ["格式无效"]})
 
 
+def _check_name(name: str) -> None:
+    """Names are shown on every page and written into exports: no invisible characters."""
+    reason = problem(name or "")
+    if reason:
+        raise ValidationFailed("区域名称" + reason, details={"name": [reason]})
+
+
 def create(scope: Scope | None, code: str, name: str, parent_code: str | None,
            *, commit: bool = True) -> Region:
     """Add a region under ``parent_code`` (None: a root, admin only)."""
     _check_code(code)
+    _check_name(name)
     if scope is not None:
         scope.require_role("county_admin")
     parent = None
@@ -163,6 +172,8 @@ def update(scope: Scope, code: str, *, name: str | None = None,
     scope.require_role("county_admin")
     region = get_in_scope(scope, code)
     changes: dict = {}
+    if name is not None:
+        _check_name(name)
     if name is not None and name != region.name:
         changes["name"] = [region.name, name]
         region.name = name
@@ -195,8 +206,11 @@ def update(scope: Scope, code: str, *, name: str | None = None,
 
 
 def import_csv(text: str) -> int:
-    """Create or rename regions from CSV ``code,name,parent_code``; all or nothing."""
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    """Create or rename regions from CSV ``code,name,parent_code``; all or nothing.
+
+    Control characters in the file (pasted from other systems) are stripped, as in every file
+    import (``text.clean``)."""
+    reader = csv.DictReader(io.StringIO(clean(text).lstrip("\ufeff")))
     missing = {"code", "name", "parent_code"} - set(reader.fieldnames or [])
     if missing:
         raise ValidationFailed("CSV 缺少列：" + "、".join(sorted(missing)))

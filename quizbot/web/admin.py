@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import secrets
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from urllib.parse import quote
 
 from flask import (
@@ -27,11 +26,12 @@ from flask import (
 
 from ..errors import APIError, Unauthorized, ValidationFailed
 from ..extensions import limiter
+from ..jobs import submit_import
 from ..models import utcnow
 from ..services import auth as auth_service
 from ..services import console as console_service
 from ..services import coverage as coverage_service
-from ..services import household_import, qrsheet
+from ..services import household_import, import_jobs, qrsheet
 from ..services import households as household_service
 from ..services import integrity as integrity_service
 from ..services import reports as report_service
@@ -41,11 +41,20 @@ from . import security
 from .pages import render_page, safe_next
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.before_request
+def _upload_limit():
+    """The sheet upload may be larger than ordinary requests (its form is read by the CSRF
+    check below, so the limit is raised before it)."""
+    if request.endpoint == "admin.import_page":
+        request.max_content_length = current_app.config["IMPORT_MAX_BYTES"]
+
+
 bp.before_request(security.check_csrf)
 
 PUBLIC = {"admin.login"}
 PER_PAGE = 50
-UPLOAD_DIR = "uploads"
 MIMETYPES = {"csv": "text/csv; charset=utf-8",
              "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
              "pdf": "application/pdf"}
@@ -273,56 +282,73 @@ def record_visit():
 
 # --- import ------------------------------------------------------------------------------------
 
-def _upload_path(token: str) -> Path:
-    folder = Path(current_app.instance_path) / UPLOAD_DIR
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder / f"{token}.bin"
+
+def _import_choices() -> list[dict]:
+    return console_service.region_choices(g.scope)
 
 
 @bp.route("/import", methods=["GET", "POST"])
 def import_page():
-    """Upload a household sheet: a full dry run names every bad row before anything is written."""
-    g.scope.require_role("county_admin", "station_admin")
-    choices = console_service.region_choices(g.scope)
+    """Upload a household sheet: it is checked in the background (every bad row named before
+    anything is written) and the job page shows the progress and then the preview."""
+    g.scope.require_role(*household_import.IMPORT_ROLES)
     if request.method == "GET":
-        return _page("admin/import.html", choices=choices, preview=None, errors=None)
+        return _page("admin/import.html", choices=_import_choices(), jobs=import_jobs.recent(g.scope))
     upload = request.files.get("file")
     code = request.form.get("region") or ""
     if upload is None or not upload.filename:
-        return _page("admin/import.html", 422, choices=choices, preview=None, errors=None,
-                     message="请选择要上传的 CSV 或 XLSX 文件")
+        return _import_form(422, code, "请选择要上传的 CSV 或 XLSX 文件")
     data = upload.read(current_app.config["IMPORT_MAX_BYTES"] + 1)
     if len(data) > current_app.config["IMPORT_MAX_BYTES"]:
-        return _page("admin/import.html", 413, choices=choices, preview=None, errors=None,
-                     message="文件太大")
+        return _import_form(413, code, "文件太大（最大 {} MB）".format(current_app.config["IMPORT_MAX_BYTES"] >> 20))
     try:
-        report = household_service.import_households(g.scope, code, upload.filename, data, dry_run=True)
+        job_id = import_jobs.start(g.scope, code, upload.filename, data)
     except ValidationFailed as exc:
-        details = exc.details or {}
-        return _page("admin/import.html", 422, choices=choices, preview=None, region=code,
-                     errors=details.get("errors"), error_count=details.get("error_count"),
-                     message=exc.message)
-    token = secrets.token_urlsafe(16)
-    _upload_path(token).write_bytes(data)
-    session["import"] = {"token": token, "region": code, "filename": upload.filename[:200]}
-    return _page("admin/import.html", choices=choices, preview=report, region=code, errors=None,
-                 filename=upload.filename)
+        return _import_form(422, code, exc.message)
+    submit_import(job_id)
+    return redirect(url_for("admin.import_job", job_id=job_id), 303)
 
 
-@bp.post("/import/confirm")
-def import_confirm():
-    """Write the previewed sheet, all or nothing."""
-    g.scope.require_role("county_admin", "station_admin")
-    pending = session.pop("import", None)
-    path = _upload_path(pending["token"]) if pending else None
-    if not pending or not path.is_file():
-        raise ValidationFailed("没有待确认的导入，请重新上传文件")
-    try:
-        report = household_service.import_households(g.scope, pending["region"], pending["filename"],
-                                                     path.read_bytes())
-    finally:
-        path.unlink(missing_ok=True)
-    return _page("admin/import_done.html", report=report, region=pending["region"])
+def _import_form(status: int, region: str, message: str):
+    return _page("admin/import.html", status, choices=_import_choices(), jobs=import_jobs.recent(g.scope),
+                 region=region, message=message)
+
+
+@bp.get("/import/jobs/<job_id>")
+def import_job(job_id: str):
+    """One upload: progress while it runs (the page polls), then the preview, the named bad
+    rows, or the import's result."""
+    g.scope.require_role(*household_import.IMPORT_ROLES)
+    job = import_jobs.status(g.scope, job_id, stale_seconds=current_app.config["IMPORT_STALE_SECONDS"])
+    return _page("admin/import_job.html", job=job)
+
+
+@bp.get("/import/jobs/<job_id>/status")
+def import_job_status(job_id: str):
+    """The job's state and progress as JSON, for the page's poll (any worker can answer)."""
+    g.scope.require_role(*household_import.IMPORT_ROLES)
+    job = import_jobs.status(g.scope, job_id, stale_seconds=current_app.config["IMPORT_STALE_SECONDS"])
+    keep = ("id", "state", "stage", "running", "rows_done", "rows_total", "percent", "text", "message")
+    response = jsonify({"data": {k: job[k] for k in keep}})
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/import/jobs/<job_id>/confirm")
+def import_confirm(job_id: str):
+    """Import the previewed sheet, all or nothing, in the background (a second click does not
+    start a second import)."""
+    if import_jobs.confirm(g.scope, job_id):
+        submit_import(job_id)
+    return redirect(url_for("admin.import_job", job_id=job_id), 303)
+
+
+@bp.post("/import/jobs/<job_id>/retry")
+def import_retry(job_id: str):
+    """Run an interrupted preview or import again from the kept file."""
+    if import_jobs.retry(g.scope, job_id):
+        submit_import(job_id)
+    return redirect(url_for("admin.import_job", job_id=job_id), 303)
 
 
 @bp.get("/import/template.xlsx")

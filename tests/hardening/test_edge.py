@@ -89,3 +89,29 @@ def test_xlsx_export_over_control_characters_still_works(officer_app, oclient, t
         assert not any(c.startswith("=") for c in cells)
     csv_body = oclient.get("/api/v1/exports/households?region=V1&format=csv", headers=tokens["root"])
     assert "\u0007" not in csv_body.get_data(as_text=True)
+
+
+def test_cli_region_import_strips_control_characters(officer_app, tmp_path):
+    """`flask regions import` takes a file: invisible characters pasted into it are stripped
+    (as in the household import), so no export over these regions can break."""
+    path = tmp_path / "regions.csv"
+    path.write_text("code,name,parent_code\nV7,戊\x1c村,T1\nG7,一\x00组\x07,V7\nV1,甲\x0b村,T1\n", encoding="utf-8")
+    result = officer_app.test_cli_runner().invoke(args=["regions", "import", str(path)])
+    assert result.exit_code == 0, result.output
+    with officer_app.app_context():
+        names = dict(db.session.execute(db.select(Region.code, Region.name)
+                                        .where(Region.code.in_(["V7", "G7", "V1"]))).all())
+    assert names == {"V7": "戊村", "G7": "一组", "V1": "甲村"}
+
+
+def test_region_service_refuses_control_characters_with_a_chinese_message(officer_app):
+    """Any caller that reaches the region service with a typed name (API, CLI, a script) is refused."""
+    from quizbot.errors import ValidationFailed
+    from quizbot.services import regions as region_service
+
+    with officer_app.app_context():
+        for name in ("铃\x07村", "空\x00村", "分\x1c隔"):
+            with pytest.raises(ValidationFailed) as refused:
+                region_service.create(None, "V8", name, "T1")
+            assert "区域名称不能包含" in refused.value.message
+        assert region_service.get_by_code("V8") is None

@@ -183,3 +183,53 @@ def test_large_lists_page_by_region_in_the_same_walking_order(officer_app, monke
         assert walked_pages == sorted_pages
         assert sorted_pages[0][0] == "V1-own"  # the village's own households come before its groups
         assert household_service.search(scope, "V1", page=1, per_page=3)[1] == 12
+
+
+def test_a_code_registered_in_another_jurisdiction_reads_like_any_unusable_code(oclient, tokens, officer_app):
+    """Issue 12: a station admin's import must not reveal that a code exists elsewhere. The
+    refusal for W1 (registered in 丙村, another township) is word for word the refusal for a
+    code that merely breaks the rules, and names no place."""
+    with officer_app.app_context():
+        make_household("W1", "V3", address="丙村某路1号", head_name="钱七")
+    rows = ["W1,甲村一组,3,王大,13812341234,王大,男,,,G1",
+            "X" * 65 + ",甲村一组,4,李四,13812341235,李四,男,,,G1"]
+    error = assert_envelope(upload(oclient, tokens["station"], csv_bytes(rows)), 422, "import_invalid")
+    by_row = {e["row"]: (e["column"], e["reason"]) for e in error["details"]["errors"]}
+    assert by_row[2] == by_row[3] and by_row[2][0] == "户编号"
+    text = str(error)
+    for secret in ("丙村", "V3", "西镇", "T2", "钱七", "其他辖区"):
+        assert secret not in text
+    with officer_app.app_context():
+        w1 = db.session.execute(sa.select(Household).where(Household.code == "W1")).scalar_one()
+        assert w1.head_name == "钱七" and w1.address == "丙村某路1号"
+        refused = db.session.execute(sa.select(AuditLog).filter_by(action="household_import_code_refused")).scalar_one()
+        assert refused.username == "station" and refused.details == {"codes": 1}  # probing is seen
+
+
+def test_control_characters_in_an_api_import_are_stripped_and_exports_still_work(oclient, tokens, officer_app):
+    data = csv_bytes(["H\x00101,甲\x1c村一组,3,王\x07大,13812341234,王\x07大,男,60-69,老人,G1",
+                      "H\x00101,甲\x1c村一组,3,王\x07大,13812341234,李\x0b二,女,,,G1"])
+    response = upload(oclient, tokens["station"], data, name="户\x1c籍.csv")
+    assert response.status_code == 200, response.get_json()
+    with officer_app.app_context():
+        h = db.session.execute(sa.select(Household).where(Household.code == "H101")).scalar_one()
+        assert (h.address, h.head_name) == ("甲村一组", "王大")
+        names = set(db.session.execute(sa.select(Member.name).where(Member.household_id == h.id)).scalars())
+        assert names == {"王大", "李二"}
+    export = oclient.get("/api/v1/exports/households?region=V1&format=xlsx", headers=tokens["station"])
+    assert export.status_code == 200
+
+
+def test_a_region_field_no_region_can_have_is_404_not_500(oclient, tokens):
+    for region in ("V\x001", "V\x1c1"):
+        assert_envelope(upload(oclient, tokens["station"], csv_bytes(GOOD), region=region), 404)
+
+
+def test_cli_household_import_strips_control_characters(officer_app, tmp_path):
+    path = tmp_path / "h.csv"
+    path.write_bytes(csv_bytes(["H\x07201,甲村\x00一组,3,王大,13812341234,王\x1c大,男,,,G1"]))
+    result = officer_app.test_cli_runner().invoke(args=["households", "import", str(path), "--region", "V1"])
+    assert result.exit_code == 0, result.output
+    with officer_app.app_context():
+        h = db.session.execute(sa.select(Household).where(Household.code == "H201")).scalar_one()
+        assert (h.address, h.head_name) == ("甲村一组", "王大")

@@ -113,6 +113,7 @@ def serve_app(tmp_dir: Path, populate: Callable[[object], None]):
 
     class LiveConfig(TestConfig):
         SQLALCHEMY_DATABASE_URI = db_url.replace("postgresql://", "postgresql+psycopg://")
+        IMPORT_JOBS = "thread"  # as in production: the page polls a background job
 
     app = create_app(LiveConfig)
     # Playwright answers far faster than any resident: the too-fast rule is tested elsewhere.

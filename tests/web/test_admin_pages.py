@@ -4,36 +4,13 @@ from __future__ import annotations
 
 import io
 
-import pytest
 import sqlalchemy as sa
 
 from quizbot.extensions import db
 from quizbot.models import AuditLog, AuthToken, Household, User, Visit
 from quizbot.services import accounts
-from tests.officers.conftest import PASSWORD, make_household, make_user
-from tests.web.conftest import csrf_from
-
-
-@pytest.fixture
-def accounts_app(page_app):
-    with page_app.app_context():
-        make_user("station", "station_admin", "T1")
-        make_user("grid", "grid_worker", "G1")
-        make_user("west", "officer", "T2")
-        make_user("county", "county_admin", "C1")
-        make_household("H2", "G1", members=1, house_number="10")
-        make_household("H3", "G1", members=1, house_number="2")
-    return page_app
-
-
-def sign_in(client, username: str, password: str = PASSWORD):
-    page = client.get("/admin/login").get_data(as_text=True)
-    return client.post("/admin/login", data={"csrf_token": csrf_from(page), "username": username,
-                                             "password": password})
-
-
-def token_of(client) -> str:
-    return csrf_from(client.get("/admin/households").get_data(as_text=True))
+from tests.officers.conftest import PASSWORD
+from tests.web.conftest import csrf_from, sign_in, token_of
 
 
 def test_pages_need_a_session_and_login_is_checked(accounts_app):
@@ -152,18 +129,25 @@ def test_import_previews_errors_then_writes_on_confirm(accounts_app):
     client = accounts_app.test_client()
     sign_in(client, "station")
     bad = _upload(client, SHEET_BAD)
-    html = bad.get_data(as_text=True)
-    assert bad.status_code == 422 and "<td>3</td>" in html and "<td>4</td>" in html
+    assert bad.status_code == 303 and "/admin/import/jobs/" in bad.headers["Location"]
+    html = client.get(bad.headers["Location"]).get_data(as_text=True)
+    assert "<td>3</td>" in html and "<td>4</td>" in html and "什么都没有写入" in html
     ok = _upload(client, SHEET_OK)
-    assert ok.status_code == 200 and "新增 1 户" in ok.get_data(as_text=True)
+    job_url = ok.headers["Location"]
+    preview = client.get(job_url)
+    assert preview.status_code == 200 and "新增 1 户" in preview.get_data(as_text=True)
     with accounts_app.app_context():  # the preview wrote nothing
         assert db.session.execute(sa.select(Household).filter_by(code="N1")).scalar_one_or_none() is None
-    done = client.post("/admin/import/confirm", data={"csrf_token": token_of(client)})
-    assert done.status_code == 200 and "导入完成" in done.get_data(as_text=True)
+    done = client.post(job_url + "/confirm", data={"csrf_token": token_of(client)})
+    assert done.status_code == 303
+    assert "导入完成" in client.get(job_url).get_data(as_text=True)
     with accounts_app.app_context():
         assert db.session.execute(sa.select(Household).filter_by(code="N1")).scalar_one().head_name == "周一"
-    again = client.post("/admin/import/confirm", data={"csrf_token": token_of(client)})
-    assert again.status_code == 422  # nothing pending any more
+    again = client.post(job_url + "/confirm", data={"csrf_token": token_of(client)})
+    assert again.status_code == 303  # a second click imports nothing twice
+    with accounts_app.app_context():
+        imports = db.session.execute(sa.select(AuditLog).filter_by(action="household_import")).scalars().all()
+        assert len(imports) == 1
 
 
 def test_qr_sheet_pdf_and_exports(accounts_app):

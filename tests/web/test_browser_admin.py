@@ -14,8 +14,10 @@ import sqlalchemy as sa
 
 from quizbot.extensions import db
 from quizbot.models import Household, Member, Visit
+from quizbot.services import counters
 from tests.officers.conftest import PASSWORD, build_tree, make_household, make_user
 from tests.web.browser import assert_accessible, no_horizontal_overflow, serve_app, shot
+from tests.web.conftest import hold_preview_at
 
 pytestmark = pytest.mark.browser
 LAPTOP = {"viewport": {"width": 1366, "height": 768}, "locale": "zh-CN"}
@@ -39,6 +41,7 @@ def live(tmp_path_factory):
             household = make_household(f"Q{number}", "G1", members=0, house_number=str(number))
             db.session.add(Member(household_id=household.id, name=f"吴{number}号", tags=[]))
             household.member_count = 1
+            counters.add(household.region_id, members_total=1)  # the counters agree with the rows
         make_household("W1", "V3", members=1)
         db.session.commit()
 
@@ -73,6 +76,7 @@ def test_station_imports_a_sheet_after_fixing_two_rows(live, browser, tmp_path):
     page.get_by_label("导入到哪个区域").select_option("G2")
     page.get_by_label("表格文件").set_input_files(str(bad))
     page.get_by_role("button", name="上传并预检").click()
+    page.wait_for_selector("#import-errors")  # checked in the background; the page reloads when done
     errors = page.locator("#import-errors tbody tr")
     assert errors.count() == 2
     assert "联系电话" in errors.nth(0).inner_text() and "年龄段" in errors.nth(1).inner_text()
@@ -80,12 +84,14 @@ def test_station_imports_a_sheet_after_fixing_two_rows(live, browser, tmp_path):
     assert_accessible(page)
     good = tmp_path / "fixed.csv"
     good.write_text(HEADER + GOOD_ROWS, encoding="utf-8")
+    page.get_by_role("link", name="重新上传").click()
     page.get_by_label("表格文件").set_input_files(str(good))
     page.get_by_label("导入到哪个区域").select_option("G2")
     page.get_by_role("button", name="上传并预检").click()
     assert "新增 2 户" in page.locator("#import-preview").inner_text()
     shot(page, "c1", "import-preview")
     page.get_by_role("button", name="确认导入").click()
+    page.wait_for_selector("#import-done")
     assert "导入完成" in page.content()
     page.get_by_role("link", name="查看住户").click()
     rows = page.locator("tbody tr")
@@ -221,4 +227,47 @@ def test_form_post_without_csrf_token_is_refused(live, browser):
         page.goto(live.url + path)
         shot(page, "c6", name)
         assert_accessible(page)
+    context.close()
+
+
+def test_a_30000_row_sheet_shows_its_progress_and_imports(live, browser, tmp_path, monkeypatch):
+    """Issue 11: a big sheet is checked and imported in the background; the page shows a
+    progress bar with rows done / total (polled, no inline script) and then the result.
+
+    The job is held for a moment at 12,000 rows (in the server, which runs in this process) so
+    the screenshot of the progress is taken at a known point, not by luck of timing."""
+    reached, release = hold_preview_at(monkeypatch, 12_000)
+    big = tmp_path / "big.csv"
+    with big.open("w", encoding="utf-8") as f:
+        f.write(HEADER)
+        for i in range(10_000):
+            for m in range(3):
+                f.write(f"B{i:05d},甲村二组,{i + 1},户主{i},139{i:08d},成员{m},男,36-59,\n")
+    context = browser.new_context(**LAPTOP)
+    page = login(context, live, "station")
+    page.goto(f"{live.url}/admin/import")
+    page.get_by_label("导入到哪个区域").select_option("G2")
+    page.get_by_label("表格文件").set_input_files(str(big))
+    page.get_by_role("button", name="上传并预检").click()
+    assert reached.wait(60), "the check never reached 12,000 rows"
+    page.wait_for_function("() => document.getElementById('import-text').textContent.includes('12,000 / 30,000')",
+                           timeout=15000)
+    bar = page.locator("#import-bar")
+    assert bar.get_attribute("max") == "30000" and int(bar.evaluate("b => b.value")) >= 12000
+    shot(page, "c7", "import-progress")
+    assert_accessible(page)
+    release.set()
+    page.wait_for_selector("#import-preview", timeout=120_000)
+    assert "共 30,000 行：新增 10,000 户" in page.locator("#import-preview").inner_text()
+    shot(page, "c7", "import-preview")
+    page.get_by_role("button", name="确认导入").click()
+    page.wait_for_selector("#import-done", timeout=120_000)
+    assert "新增 10,000 户" in page.locator("#import-done").inner_text()
+    shot(page, "c7", "import-done")
+    assert_accessible(page)
+    with live.app.app_context():
+        assert db.session.execute(sa.select(sa.func.count(Household.id))
+                                  .where(Household.code.like("B%"))).scalar_one() == 10_000
+    result = live.app.test_cli_runner().invoke(args=["coverage", "verify"])
+    assert result.exit_code == 0 and "no differences" in result.output, result.output
     context.close()

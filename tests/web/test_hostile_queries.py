@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 
-from tests.web.test_admin_pages import accounts_app, sign_in  # noqa: F401
+from tests.web.conftest import sign_in
 
 VALUES = ["", "-1", "99999999999999999999", "1e309", "x", "\u00e9" * 300, "0001-01-01", "9999-12-31",
           "2026-02-30", "null", "../../etc", "C1", "held", "xlsx"]
@@ -17,7 +17,7 @@ PATHS = ["/admin", "/admin/regions/C1", "/admin/regions/ZZZ", "/admin/households
          "/", "/quiz", "/check", "/q/abc", "/quiz/s/abc/result", "/admin/login", "/admin/password"]
 
 
-def test_no_page_answers_500_to_hostile_query_values(accounts_app):  # noqa: F811
+def test_no_page_answers_500_to_hostile_query_values(accounts_app):
     client = accounts_app.test_client()
     sign_in(client, "county")
     failures = []

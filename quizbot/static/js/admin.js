@@ -2,7 +2,9 @@
    - visit forms are sent in the background; without signal they wait in localStorage and go
      out when the network is back (each carries its own visit id, so a retry counts once);
    - GPS only when the officer ticks the box (the browser asks for consent);
-   - copy and print buttons on the summary page. */
+   - copy and print buttons on the summary page;
+   - an import job page polls its status (JSON) once a second, moves the progress bar and
+     reloads when the job has finished (without JavaScript the page refreshes itself). */
 (function () {
   "use strict";
   var QUEUE_KEY = "qb-visit-queue";
@@ -104,8 +106,48 @@
     });
   }
 
+  function setupImportProgress() {
+    var panel = document.getElementById("import-progress");
+    if (!panel || !window.fetch) { return; }
+    var bar = document.getElementById("import-bar");
+    var text = document.getElementById("import-text");
+    var failures = 0;
+
+    function poll() {
+      fetch(panel.getAttribute("data-status-url"), {
+        credentials: "same-origin", headers: { "Accept": "application/json" }, cache: "no-store"
+      }).then(function (response) {
+        if (response.redirected || (response.status >= 400 && response.status < 500)) {
+          window.location.reload(); // signed out, or the job is gone: the page says which
+          return new Promise(function () {});
+        }
+        if (!response.ok) { throw new Error("status " + response.status); }
+        return response.json();
+      }).then(function (body) {
+        var job = body.data;
+        failures = 0;
+        if (!job.running) { window.location.reload(); return; }
+        if (job.rows_total) {
+          bar.max = job.rows_total;
+          bar.value = job.rows_done;
+        } else {
+          bar.removeAttribute("value"); // no total yet: an indeterminate bar
+        }
+        bar.textContent = job.percent + "%";
+        text.textContent = job.text;
+        window.setTimeout(poll, 1000);
+      }).catch(function () {
+        failures += 1;
+        text.textContent = "暂时连不上服务器，正在重试……（导入在服务器上继续进行）";
+        window.setTimeout(poll, Math.min(10000, 1000 * failures));
+      });
+    }
+    window.setTimeout(poll, 500);
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     setupVisits();
     setupButtons();
+    setupImportProgress();
   });
 }());
