@@ -17,7 +17,10 @@ from __future__ import annotations
 
 import json
 import math
+from itertools import repeat
 from pathlib import Path
+
+from .features import GRAM, Features
 
 WEIGHTS_FILE = Path(__file__).with_name("weights.json")
 FORMAT_VERSION = 1
@@ -38,15 +41,19 @@ class LearnedModel:
             raise ValueError(f"weights format {data.get('version')!r}, expected {FORMAT_VERSION}")
         scam = data["scam"]
         self.scam_bias: float = scam["bias"]
-        self.scam_weights: dict[str, float] = scam["weights"]
+        self.scam_rules, self.scam_grams = _split(scam["weights"])
         types = data["type"]
         self.classes: list[str] = types["classes"]
-        self.type_bias: list[float] = types["bias"]
-        self.type_weights: dict[str, list[tuple[int, float]]] = {
-            name: [(int(i), w) for i, w in pairs] for name, pairs in types["weights"].items()}
+        self.type_bias: tuple[float, ...] = tuple(types["bias"])
+        # feature -> ((class, weight), …); the file packs each as "3:0.12 7:-0.4" (a string per
+        # feature loads several times faster than nested lists)
+        self.type_rules, self.type_grams = _split({
+            name: _unpack(text) for name, text in types["weights"].items()})
         self.medium: float = data["thresholds"]["medium"]
         self.high: float = data["thresholds"]["high"]
         self.info: dict = data.get("trained", {})
+        # the knowledge entries (ids) whose rules produced the features it was trained on
+        self.bank_entries: list[str] = sorted(self.info.get("bank_entries", []))
 
     @classmethod
     def load(cls, path: str | Path = WEIGHTS_FILE) -> LearnedModel | None:
@@ -56,25 +63,26 @@ class LearnedModel:
             return None
         return cls(json.loads(path.read_text(encoding="utf-8")))
 
-    def scam_probability(self, feats: dict[str, float]) -> float:
+    def scam_probability(self, feats: Features) -> float:
         """P(scam) for one message's features."""
-        weights = self.scam_weights
-        z = self.scam_bias
-        for name, value in feats.items():
-            w = weights.get(name)
+        rules = self.scam_rules
+        z = self.scam_bias + sum(map(self.scam_grams.get, feats.grams, repeat(0.0)))
+        for name, value in feats.rules.items():
+            w = rules.get(name)
             if w is not None:
                 z += w * value
         return _sigmoid(z)
 
-    def type_probabilities(self, feats: dict[str, float]) -> list[tuple[str, float]]:
+    def type_probabilities(self, feats: Features) -> list[tuple[str, float]]:
         """(type id, probability), most likely first."""
         logits = list(self.type_bias)
-        weights = self.type_weights
-        for name, value in feats.items():
-            pairs = weights.get(name)
-            if pairs:
-                for i, w in pairs:
-                    logits[i] += w * value
+        for pairs in filter(None, map(self.type_grams.get, feats.grams)):
+            for i, w in pairs:
+                logits[i] += w
+        rules = self.type_rules
+        for name, value in feats.rules.items():
+            for i, w in rules.get(name, ()):
+                logits[i] += w * value
         top = max(logits)
         exps = [math.exp(z - top) for z in logits]
         total = sum(exps)
@@ -91,3 +99,19 @@ class LearnedModel:
             return min(high_at - 1, medium_at + int((high_at - medium_at) * span))
         span = (p - self.high) / (1.0 - self.high) if self.high < 1.0 else 1.0
         return min(100, high_at + int((100 - high_at) * span))
+
+
+def _unpack(text: str) -> tuple[tuple[int, float], ...]:
+    """"3:0.12 7:-0.4" -> ((3, 0.12), (7, -0.4))."""
+    return tuple((int(i), float(w)) for i, w in (pair.split(":") for pair in text.split()))
+
+
+def _split(weights: dict) -> tuple[dict, dict]:
+    """Rule features by name, n-gram features by the bare n-gram (no prefix to build per call)."""
+    rules, grams = {}, {}
+    for name, value in weights.items():
+        if name.startswith(GRAM):
+            grams[name[len(GRAM):]] = value
+        else:
+            rules[name] = value
+    return rules, grams
