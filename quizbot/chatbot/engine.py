@@ -321,13 +321,16 @@ class ChatEngine:
         best = ranked[0][1] if ranked else 0.0
         chosen = [(t, p) for n, (t, p) in enumerate(ranked[:3])
                   if n == 0 or (p >= floor and p >= 0.5 * best)]
-        evidence_pool = sorted((vh for kept in f.kept.values() for vh in kept),
-                               key=lambda vh: -vh[0])
         matches = []
         for type_id, p in chosen:
-            own = f.kept.get(type_id, [])
-            quoted = self._evidence(own or (evidence_pool[:2] if not matches else []), f.norm)
-            matches.append(TypeMatch(type_id, self._entry(type_id).name, round(p, 3), quoted))
+            quoted = f.kept.get(type_id)
+            if not quoted and not matches:
+                # The learned type has no red flag of its own in the text: quote the strongest
+                # red flags that are there (never n-grams, which may be everyday words).
+                quoted = sorted((vh for kept in f.kept.values() for vh in kept),
+                                key=lambda vh: -vh[0])[:2]
+            matches.append(TypeMatch(type_id, self._entry(type_id).name, round(p, 3),
+                                     self._evidence(quoted or [], f.norm)))
         return matches
 
     def reply(self, f: Findings, risk: str, risk_score: int, matches: list[TypeMatch]) -> Verdict:
@@ -423,7 +426,13 @@ class ChatEngine:
 
     def _signal_present(self, signal, compact: str) -> bool:
         """The signal matches somewhere that is not negated."""
-        return any(not self._negated(compact, m.start()) for m in signal.pattern.finditer(compact))
+        first = signal.pattern.search(compact)
+        if first is None:
+            return False
+        if not self._negated(compact, first.start()):
+            return True
+        return any(not self._negated(compact, m.start())
+                   for m in signal.pattern.finditer(compact, first.end()))
 
     def _score_types(self, hits: list[Hit], negated: set[int]):
         """Per type: the red-flag score, the ranking score, the evidence and the combos found.
@@ -452,10 +461,16 @@ class ChatEngine:
         kept_by_type: dict[str, list[tuple[float, Hit]]] = {}
         specificity = self._specificity
         for type_id, phrases in per_type.items():
-            kept = [(value, hit) for value, hit in phrases.values() if id(hit) not in contained]
+            kept = []
+            flag = ranking = 0.0
+            for value, hit in phrases.values():
+                if id(hit) not in contained:
+                    kept.append((value, hit))
+                    flag += value
+                    ranking += value * specificity[hit.phrase]
             kept_by_type[type_id] = kept
-            flags[type_id] = sum(value for value, _ in kept)
-            rank[type_id] = sum(value * specificity[hit.phrase] for value, hit in kept)
+            flags[type_id] = flag
+            rank[type_id] = ranking
         candidates = set()
         for word in found:
             candidates |= self._combos_by_word.get(word, set())

@@ -21,7 +21,6 @@ import math
 import re
 from dataclasses import dataclass
 
-NGRAM_SIZES = (2, 3)
 GRAM = "g:"  # prefix of n-gram features in the weights file
 # Runs of characters an n-gram may span: CJK, latin letters, and digits folded to "0".
 _DIGITS = re.compile(r"\d+")
@@ -31,11 +30,11 @@ _CHUNK = re.compile(r"[\u4e00-\u9fff0a-z]+")
 def ngrams(compact: str) -> set[str]:
     """Character bigrams and trigrams of ``compact`` (digit runs folded to one "0")."""
     out: set[str] = set()
+    add = str.__add__
     for chunk in _CHUNK.findall(_DIGITS.sub("0", compact)):
-        n = len(chunk)
-        for size in NGRAM_SIZES:
-            for i in range(n - size + 1):
-                out.add(chunk[i:i + size])
+        pairs = list(map(add, chunk, chunk[1:]))  # the bigrams, built in C
+        out.update(pairs)
+        out.update(map(add, pairs, chunk[2:]))  # the trigrams
     return out
 
 

@@ -45,10 +45,11 @@ class LearnedModel:
         types = data["type"]
         self.classes: list[str] = types["classes"]
         self.type_bias: tuple[float, ...] = tuple(types["bias"])
-        # feature -> ((class, weight), …); the file packs each as "3:0.12 7:-0.4" (a string per
-        # feature loads several times faster than nested lists)
+        # feature -> one weight per class; the file packs each sparsely as "3:0.12 7:-0.4"
+        # (a string per feature loads several times faster than nested lists)
+        n = len(self.classes)
         self.type_rules, self.type_grams = _split({
-            name: _unpack(text) for name, text in types["weights"].items()})
+            name: _dense(_unpack(text), n) for name, text in types["weights"].items()})
         self.medium: float = data["thresholds"]["medium"]
         self.high: float = data["thresholds"]["high"]
         self.info: dict = data.get("trained", {})
@@ -75,14 +76,15 @@ class LearnedModel:
 
     def type_probabilities(self, feats: Features) -> list[tuple[str, float]]:
         """(type id, probability), most likely first."""
-        logits = list(self.type_bias)
-        for pairs in filter(None, map(self.type_grams.get, feats.grams)):
-            for i, w in pairs:
-                logits[i] += w
-        rules = self.type_rules
+        # A few dozen features of a message have type weights: dense vectors summed in C.
+        vectors = [self.type_bias]
+        vectors += filter(None, map(self.type_grams.get, feats.grams))
+        dense = self.type_rules
         for name, value in feats.rules.items():
-            for i, w in rules.get(name, ()):
-                logits[i] += w * value
+            vec = dense.get(name)
+            if vec is not None:
+                vectors.append(vec if value == 1.0 else tuple(map(value.__mul__, vec)))
+        logits = list(map(sum, zip(*vectors, strict=True)))
         top = max(logits)
         exps = [math.exp(z - top) for z in logits]
         total = sum(exps)
@@ -104,6 +106,13 @@ class LearnedModel:
 def _unpack(text: str) -> tuple[tuple[int, float], ...]:
     """"3:0.12 7:-0.4" -> ((3, 0.12), (7, -0.4))."""
     return tuple((int(i), float(w)) for i, w in (pair.split(":") for pair in text.split()))
+
+
+def _dense(pairs: tuple[tuple[int, float], ...], n: int) -> tuple[float, ...]:
+    vec = [0.0] * n
+    for i, w in pairs:
+        vec[i] = w
+    return tuple(vec)
 
 
 def _split(weights: dict) -> tuple[dict, dict]:
