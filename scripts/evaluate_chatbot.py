@@ -162,7 +162,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lowo", action="store_true", help="leave-one-writer-out on the corpus")
     parser.add_argument("--corpus", default=str(ROOT / "tests" / "data" / "chat_corpus"))
     parser.add_argument("--rules-only", action="store_true", help="ignore the learned weights")
+    parser.add_argument("--target-warned", type=float, default=None, metavar="SHARE",
+                        help="with --lowo: train with this target instead of TARGET_WARNED")
     args = parser.parse_args(argv)
+    if args.target_warned is not None:
+        import scripts.train_chatbot as trainer
+
+        trainer.TARGET_WARNED = args.target_warned
     if args.lowo:
         print_lowo(leave_one_writer_out(args.bank, args.corpus, args.show_errors))
         return 0
