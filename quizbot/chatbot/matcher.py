@@ -116,7 +116,10 @@ class PhraseIndex:
                         continue
                     if text.startswith(key, i):
                         hits[(key, i)] = Hit(key, i, end, False)
-                    elif key in fuzzy and (key, i) not in hits and _typo(text[i:end], key):
+                    # One substitution leaves at least one of the last two characters in place:
+                    # a cheap necessary test before the real one.
+                    elif (key in fuzzy and (text[end - 1] == key[-1] or text[end - 2] == key[-2])
+                          and (key, i) not in hits and _typo(text[i:end], key)):
                         hits[(key, i)] = Hit(key, i, end, True)
                 i = text.find(pair, i + 1)
         for pair in pairs & self._suffix_pairs:
@@ -124,7 +127,8 @@ class PhraseIndex:
             while i != -1:
                 for key in by_suffix[pair]:
                     start = i + 2 - len(key)
-                    if start < 0 or (key, start) in hits:
+                    if start < 0 or (key, start) in hits or (
+                            text[start] != key[0] and text[start + 1] != key[1]):
                         continue
                     window = text[start:i + 2]
                     if window != key and _typo(window, key):
