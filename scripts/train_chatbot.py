@@ -139,10 +139,14 @@ def _fit_type(vocab: Vocabulary, items: list[Item], c: float):
     x = vocab.matrix(scams)
     labels = [i.type for i in scams]
     is_gram = np.array([n.startswith("g:") for n in vocab.names])
+    # The red-flag score per type ("t:") repeats the ranking score ("k:"): leaving it out kept
+    # held-out type accuracy (86.5% either way) and saves a third of the multiplications.
+    is_rule = np.array([not n.startswith(("g:", "t:")) for n in vocab.names])
     score = np.nan_to_num(chi2(x, labels)[0])
-    score[~is_gram] = np.inf  # every rule feature stays
+    score[~is_gram] = -np.inf
+    score[is_rule] = np.inf  # every other rule feature stays
     keep = np.zeros(len(vocab.names), dtype=bool)
-    keep[np.argsort(-score, kind="stable")[: int((~is_gram).sum()) + TYPE_GRAMS]] = True
+    keep[np.argsort(-score, kind="stable")[: int(is_rule.sum()) + TYPE_GRAMS]] = True
     model = LogisticRegression(C=c, solver="lbfgs", max_iter=2000, random_state=SEED)
     model.fit(x[:, keep], labels)
     coef = np.zeros((len(model.classes_), len(vocab.names)))

@@ -22,19 +22,20 @@ import re
 from dataclasses import dataclass
 
 GRAM = "g:"  # prefix of n-gram features in the weights file
-# Runs of characters an n-gram may span: CJK, latin letters, and digits folded to "0".
+# Characters an n-gram may hold: CJK, latin letters, and digit runs folded to "0".
 _DIGITS = re.compile(r"\d+")
-_CHUNK = re.compile(r"[\u4e00-\u9fff0a-z]+")
+_OTHER = re.compile(r"[^\u4e00-\u9fff0a-z]+")
 
 
 def ngrams(compact: str) -> set[str]:
-    """Character bigrams and trigrams of ``compact`` (digit runs folded to one "0")."""
-    out: set[str] = set()
+    """Character bigrams and trigrams of ``compact`` (digit runs folded to one "0") that do not
+    cross punctuation or symbols. Built in C: every other character becomes "|", all n-grams
+    are made with ``map`` and those holding a "|" (not alphanumeric) are dropped."""
+    text = _OTHER.sub("|", _DIGITS.sub("0", compact))
     add = str.__add__
-    for chunk in _CHUNK.findall(_DIGITS.sub("0", compact)):
-        pairs = list(map(add, chunk, chunk[1:]))  # the bigrams, built in C
-        out.update(pairs)
-        out.update(map(add, pairs, chunk[2:]))  # the trigrams
+    pairs = list(map(add, text, text[1:]))
+    out = set(filter(str.isalnum, pairs))
+    out.update(filter(str.isalnum, map(add, pairs, text[2:])))
     return out
 
 
