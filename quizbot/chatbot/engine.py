@@ -1,5 +1,8 @@
-"""The scam-check engine: normalize → tokenize → match → score → reply.
+"""The scam-check engine: normalize → inspect → route → score → rank → reply.
 
+``inspect`` runs the hand-written rules (phrases, combos, generic signals); ``score`` and
+``rank`` read the learned weights (``model.py``, ``weights.json``) over the rules' findings
+and the text's n-grams, under a safety floor the weights cannot lower (``safety_floor``).
 Built once per process from question_bank/scam_types.yaml and then read-only, so threads
 and requests share it. Imports nothing from Flask.
 """
@@ -94,8 +97,17 @@ SHORT_HIGH_AT = 85  # rules' score on a short message that keeps it high
 # Signals that ask the resident to do something a real 96110/12381 warning never asks.
 DEMAND_SIGNALS = frozenset({"pay_first", "credentials", "safe_account", "pay_fee",
                             "upfront_fee", "pay_to_unlock", "rent_account"})
-# -- naming types under learned weights --------------------------------------------------------
-TYPE_MIN_PROBABILITY = 0.2  # a second or third type is named only above this; by hand
+# -- naming types ------------------------------------------------------------------------------
+MAX_TYPES = 3  # types named in a verdict; by hand (a phone screen)
+TYPE_MIN_PROBABILITY = 0.2  # learned: a second or third type is named only above this; by hand
+NEXT_TYPE_SHARE = 0.5  # ... and only at half the first type's score or more; by hand, session 1
+RULES_TYPE_SCALE = 10.0  # rules only: ranking score / this = the 0–1 type score shown; by hand
+# -- routing by length (characters of the compact text; by hand, session 1) ---------------------
+SMALLTALK_MAX = 24  # a greeting or thanks is short
+QUIZ_TALK_MAX = 40  # talk about the quiz ("这道题选哪个")
+CLARIFY_MAX = 30  # a vague money question gets one question back
+KNOWLEDGE_MAX = 80  # "怎么防范…" questions about scams in general
+QUESTION_MAX = 60  # other general questions
 _CLAUSE = re.compile(r"[^,.!?;:，。！？；：、]+")
 
 
@@ -284,8 +296,8 @@ class ChatEngine:
             if asked in self.types or asked in self.topics:
                 entry = self.types[asked].entry if asked in self.types else self.topics[asked]
                 return replies.knowledge(entry, f.norm.truncated)
-        if (len(compact) <= 24 and SMALLTALK.match(compact) and not f.hits) or (
-            len(compact) <= 40 and QUIZ_TALK.search(compact) and not markers["situation"]
+        if (len(compact) <= SMALLTALK_MAX and SMALLTALK.match(compact) and not f.hits) or (
+            len(compact) <= QUIZ_TALK_MAX and QUIZ_TALK.search(compact) and not markers["situation"]
         ):
             return replies.smalltalk(compact, f.norm.truncated)
         return None
@@ -312,15 +324,15 @@ class ChatEngine:
             floor = TYPE_MIN_PROBABILITY
         else:
             best_rank = max(f.rank.values(), default=0.0)
-            ranked = [(t, min(1.0, s / 10.0)) for t, s in
+            ranked = [(t, min(1.0, s / RULES_TYPE_SCALE)) for t, s in
                       sorted(f.rank.items(), key=lambda kv: kv[1], reverse=True)
-                      if s >= MIN_TYPE_SCORE and s >= 0.5 * best_rank]
+                      if s >= MIN_TYPE_SCORE and s >= NEXT_TYPE_SHARE * best_rank]
             floor = 0.0
         if f.kin_type:
             ranked = [(f.kin_type, 1.0), *[(t, p) for t, p in ranked if t != f.kin_type]]
         best = ranked[0][1] if ranked else 0.0
-        chosen = [(t, p) for n, (t, p) in enumerate(ranked[:3])
-                  if n == 0 or (p >= floor and p >= 0.5 * best)]
+        chosen = [(t, p) for n, (t, p) in enumerate(ranked[:MAX_TYPES])
+                  if n == 0 or (p >= floor and p >= NEXT_TYPE_SHARE * best)]
         matches = []
         for type_id, p in chosen:
             quoted = f.kept.get(type_id)
@@ -338,7 +350,7 @@ class ChatEngine:
         has moved, else the assessment."""
         reasons = [s.label for s in f.signals]
         compact = f.compact
-        if risk == "low" and len(compact) <= 30 and (
+        if risk == "low" and len(compact) <= CLARIFY_MAX and (
             MONEY_WORDS.search(compact) or STRANGER_WORDS.search(compact)
         ) and not f.markers["legit"]:
             return replies.clarify(risk_score, reasons, f.norm.truncated)
@@ -362,13 +374,13 @@ class ChatEngine:
             return False
         n = len(compact)
         if not markers["situation"]:
-            if n <= 80 and KNOWLEDGE_QUESTION.search(compact):
+            if n <= KNOWLEDGE_MAX and KNOWLEDGE_QUESTION.search(compact):
                 return True
-            if n <= 60 and (GENERAL_QUESTION.search(compact) or markers["question"]) \
+            if n <= QUESTION_MAX and (GENERAL_QUESTION.search(compact) or markers["question"]) \
                     and not markers["first_person"]:
                 return True
         # "请问/听说 … 会让我下载会议软件吗？": asking about scams, not living one
-        return markers["question"] and n <= 60 and ASKING.search(compact) is not None \
+        return markers["question"] and n <= QUESTION_MAX and ASKING.search(compact) is not None \
             and not markers["moved"]
 
     def _nameable(self, type_id: str) -> bool:
