@@ -43,7 +43,7 @@ MIN_DF = 3  # an n-gram must occur in this many training texts to get a weight
 C_SCAM = 1.0  # inverse L2 strength of the scam regression (chosen leave-one-writer-out)
 TYPE_GRAMS = 3000  # n-grams the type regression reads (the rest only cost time); LOWO-checked
 C_TYPE = 4.0  # inverse L2 strength of the type regression (chosen leave-one-writer-out)
-TARGET_WARNED = 0.03  # ordinary texts warned on the inner folds (the goal is <= 3%)
+TARGET_WARNED = 0.05  # ordinary texts warned on the inner folds: 5%, not the goal's 3% (see docs/chatbot.md)
 TARGET_HIGH = 0.005  # ordinary texts called high on the inner folds
 PRUNE = 1e-3  # scam weights smaller than this are left out of the file (no measurable effect)
 PRUNE_TYPE = 0.03  # the same for the type weights (25 per feature): keeps naming the type fast
