@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Chatbot speed and memory, as a ratio to bare jieba tokenization measured in the same run.
 
-    .venv/bin/python scripts/bench_chatbot.py [--rounds 5]
+    .venv/bin/python scripts/bench_chatbot.py [--rounds 5] [--rules-only]
 
 Builds a corpus of at least 2,000 texts from the knowledge base and the labelled cases,
 then times (a) ``engine.analyze`` and (b) only ``tokenizer.lcut`` — the same jieba
@@ -27,7 +27,7 @@ FIRST_VERDICT = r"""
 import json, resource, sys, time
 t0 = time.perf_counter()
 from quizbot.chatbot import ChatEngine
-engine = ChatEngine.from_bank_dir(sys.argv[1])
+engine = ChatEngine.from_bank_dir(sys.argv[1], **({"weights": None} if sys.argv[3:] else {}))
 engine.analyze("有人自称客服要给我退款，让我共享屏幕")
 first = time.perf_counter() - t0
 for text in json.load(open(sys.argv[2], encoding="utf-8")):
@@ -62,6 +62,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--bank", default=str(ROOT / "question_bank"))
+    parser.add_argument("--rules-only", action="store_true", help="without the learned weights")
     args = parser.parse_args()
 
     corpus = build_corpus(Path(args.bank))
@@ -69,13 +70,14 @@ def main() -> int:
     corpus_file = ROOT / "instance" / "bench_chatbot_corpus.json"
     corpus_file.parent.mkdir(exist_ok=True)
     corpus_file.write_text(json.dumps(corpus, ensure_ascii=False), encoding="utf-8")
-    proc = subprocess.run([sys.executable, "-c", FIRST_VERDICT, args.bank, str(corpus_file)],
+    proc = subprocess.run([sys.executable, "-c", FIRST_VERDICT, args.bank, str(corpus_file),
+                           *(["rules-only"] if args.rules_only else [])],
                           capture_output=True, text=True, cwd=ROOT, check=True)
     fresh = json.loads(proc.stdout.strip().splitlines()[-1])
 
     from quizbot.chatbot import ChatEngine
 
-    engine = ChatEngine.from_bank_dir(args.bank)
+    engine = ChatEngine.from_bank_dir(args.bank, **({"weights": None} if args.rules_only else {}))
     engine.warm()
     tokenize_times, classify_times = [], []
     for _ in range(args.rounds):

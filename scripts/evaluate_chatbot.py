@@ -3,6 +3,13 @@
 
     python scripts/evaluate_chatbot.py tests/data/chat_cases.yaml
     python scripts/evaluate_chatbot.py scripts/data/holdout_cases.jsonl --show-errors 20
+    python scripts/evaluate_chatbot.py --lowo          # leave-one-writer-out on the corpus
+
+``--lowo`` is the headline figure (docs/chatbot.md): for each writer of
+tests/data/chat_corpus/, train the weights on the other five (scripts/train_chatbot.py, with
+its own inner folds for the thresholds), run the real engine on the held-out writer's texts,
+and print recall, ordinary texts warned and top-1 per writer, their mean and the worst
+writer — next to the hand-written rules alone (no weights) measured on the same texts.
 
 CASES is YAML (a list) or JSON Lines, each with ``text``, ``is_scam`` and ``scam_type``.
 Prints recall overall and per type, the share of non-scam cases warned (risk != low),
@@ -101,15 +108,75 @@ def print_report(report: Report, show_errors: int = 0) -> None:
         print(f"  ! {err['expected']} -> {err['got']} [{err['risk']} {err['score']}] {err['text'][:90]}")
 
 
+def corpus_cases(rows: list[dict]) -> list[dict]:
+    """Corpus rows (scam/type) in the case format (is_scam/scam_type)."""
+    return [{"text": r["text"], "is_scam": r["scam"], "scam_type": r["type"]} for r in rows]
+
+
+def leave_one_writer_out(bank: str, corpus: str, show_errors: int = 0) -> list[tuple[str, int, Report, Report]]:
+    """(writer, texts, learned report, rules-only report) for each held-out writer."""
+    from quizbot.chatbot import ChatEngine
+    from quizbot.chatbot.model import LearnedModel
+    from scripts.train_chatbot import featurize, load_corpus, train
+
+    engine = ChatEngine.from_bank_dir(bank, weights=None)
+    rows = load_corpus(Path(corpus))
+    items = featurize(engine, rows)
+    results = []
+    for writer in sorted({r["writer"] for r in rows} - {"cases"}):  # the team's cases always train
+        held = corpus_cases([r for r in rows if r["writer"] == writer])
+        engine.model = None
+        rules = evaluate(engine, held)
+        engine.model = LearnedModel(train([i for i in items if i.writer != writer]))
+        learned = evaluate(engine, held)
+        t = engine.model
+        print(f"{writer:8s} {len(held):5d}  recall {learned.recall:6.1%}  warned {learned.nonscam_warned:5.1%}"
+              f"  top-1 {learned.top1_accuracy:6.1%}  (thresholds {t.medium:.3f}/{t.high:.3f})"
+              f"   rules: {rules.recall:6.1%} {rules.nonscam_warned:5.1%} {rules.top1_accuracy:6.1%}",
+              flush=True)
+        for err in learned.errors[:show_errors]:
+            print(f"  ! {err['expected']} -> {err['got']} [{err['risk']} {err['score']}] {err['text'][:90]}")
+        results.append((writer, len(held), learned, rules))
+    return results
+
+
+def print_lowo(results) -> None:
+    """Mean and worst writer, learned and rules-only."""
+    for label, k in (("learned", 2), ("rules only", 3)):
+        recall = [r[k].recall for r in results]
+        warned = [r[k].nonscam_warned for r in results]
+        top1 = [r[k].top1_accuracy for r in results]
+        worst = lambda values, pick: pick(zip(values, (r[0] for r in results), strict=True))  # noqa: E731
+        print(f"{label:10s} mean:  recall {sum(recall) / len(recall):6.1%}  warned {sum(warned) / len(warned):5.1%}"
+              f"  top-1 {sum(top1) / len(top1):6.1%}")
+        r, w, t = worst(recall, min), worst(warned, max), worst(top1, min)
+        print(f"{label:10s} worst: recall {r[0]:6.1%} ({r[1]})  warned {w[0]:5.1%} ({w[1]})"
+              f"  top-1 {t[0]:6.1%} ({t[1]})")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("cases", help="YAML or JSON Lines file of labelled cases")
+    parser.add_argument("cases", nargs="?", help="YAML or JSON Lines file of labelled cases")
     parser.add_argument("--bank", default=str(ROOT / "question_bank"))
     parser.add_argument("--show-errors", type=int, default=0, metavar="N")
+    parser.add_argument("--lowo", action="store_true", help="leave-one-writer-out on the corpus")
+    parser.add_argument("--corpus", default=str(ROOT / "tests" / "data" / "chat_corpus"))
+    parser.add_argument("--rules-only", action="store_true", help="ignore the learned weights")
+    parser.add_argument("--target-warned", type=float, default=None, metavar="SHARE",
+                        help="with --lowo: train with this target instead of TARGET_WARNED")
     args = parser.parse_args(argv)
+    if args.target_warned is not None:
+        import scripts.train_chatbot as trainer
+
+        trainer.TARGET_WARNED = args.target_warned
+    if args.lowo:
+        print_lowo(leave_one_writer_out(args.bank, args.corpus, args.show_errors))
+        return 0
+    if not args.cases:
+        parser.error("give CASES or --lowo")
     from quizbot.chatbot import ChatEngine
 
-    engine = ChatEngine.from_bank_dir(args.bank)
+    engine = ChatEngine.from_bank_dir(args.bank, **({"weights": None} if args.rules_only else {}))
     print_report(evaluate(engine, load_cases(args.cases)), args.show_errors)
     return 0
 

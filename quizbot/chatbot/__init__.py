@@ -1,4 +1,4 @@
-"""Scam-check chatbot: normalize → tokenize → match → score → reply. Imports nothing from Flask.
+"""Scam-check chatbot: normalize → inspect → route → score → rank → reply. Imports nothing from Flask.
 
 Use ``get_engine(bank_dir).analyze(text)`` from anywhere (CLI, tests, HTTP, WeChat).
 """

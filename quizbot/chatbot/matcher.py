@@ -54,6 +54,8 @@ class PhraseIndex:
         self.terms: dict[str, list[Term]] = defaultdict(list)
         self._by_prefix: dict[str, list[str]] = defaultdict(list)
         self._by_suffix: dict[str, list[str]] = defaultdict(list)
+        self._prefix_pairs: frozenset[str] = frozenset()
+        self._suffix_pairs: frozenset[str] = frozenset()
 
     def add(self, phrase: str, type_id: str, weight: float, anchor: bool = False) -> str | None:
         """Register ``phrase`` for ``type_id``; returns its canonical form (None if unusable).
@@ -86,6 +88,8 @@ class PhraseIndex:
         for bucket in self._by_prefix.values():
             bucket.sort(key=len, reverse=True)
         self._fuzzy = {k for k, t in self.terms.items() if self._fuzzy_ok(k, t)}
+        self._prefix_pairs = frozenset(self._by_prefix)
+        self._suffix_pairs = frozenset(self._by_suffix)
 
     @staticmethod
     def _fuzzy_ok(key: str, terms: list[Term]) -> bool:
@@ -93,28 +97,44 @@ class PhraseIndex:
             (t.weight for t in terms if not t.anchor), default=0.0) >= FUZZY_MIN_WEIGHT
 
     def find(self, text: str) -> list[Hit]:
-        """Every exact and one-substitution occurrence of a known phrase in ``text``."""
+        """Every exact and one-substitution occurrence of a known phrase in ``text``.
+
+        Only the character pairs that begin or end some phrase are visited: the text's pairs
+        are intersected with the index's (in C), then each such pair's positions are found
+        with ``str.find``. Hits come back ordered by start, longest first.
+        """
         hits: dict[tuple[str, int], Hit] = {}
         n = len(text)
         by_prefix, by_suffix, fuzzy = self._by_prefix, self._by_suffix, self._fuzzy
-        for i in range(n - 1):
-            pair = text[i:i + 2]
-            for key in by_prefix.get(pair, ()):
-                end = i + len(key)
-                if end > n:
-                    continue
-                if text.startswith(key, i):
-                    hits[(key, i)] = Hit(key, i, end, False)
-                elif key in fuzzy and (key, i) not in hits and _typo(text[i:end], key):
-                    hits[(key, i)] = Hit(key, i, end, True)
-            for key in by_suffix.get(pair, ()):
-                start = i + 2 - len(key)
-                if start < 0 or (key, start) in hits:
-                    continue
-                window = text[start:i + 2]
-                if window != key and _typo(window, key):
-                    hits[(key, start)] = Hit(key, start, i + 2, True)
-        return list(hits.values())
+        pairs = set(map(str.__add__, text, text[1:]))
+        for pair in pairs & self._prefix_pairs:
+            i = text.find(pair)
+            while i != -1:
+                for key in by_prefix[pair]:
+                    end = i + len(key)
+                    if end > n:
+                        continue
+                    if text.startswith(key, i):
+                        hits[(key, i)] = Hit(key, i, end, False)
+                    # One substitution leaves at least one of the last two characters in place:
+                    # a cheap necessary test before the real one.
+                    elif (key in fuzzy and (text[end - 1] == key[-1] or text[end - 2] == key[-2])
+                          and (key, i) not in hits and _typo(text[i:end], key)):
+                        hits[(key, i)] = Hit(key, i, end, True)
+                i = text.find(pair, i + 1)
+        for pair in pairs & self._suffix_pairs:
+            i = text.find(pair)
+            while i != -1:
+                for key in by_suffix[pair]:
+                    start = i + 2 - len(key)
+                    if start < 0 or (key, start) in hits or (
+                            text[start] != key[0] and text[start + 1] != key[1]):
+                        continue
+                    window = text[start:i + 2]
+                    if window != key and _typo(window, key):
+                        hits[(key, start)] = Hit(key, start, i + 2, True)
+                i = text.find(pair, i + 1)
+        return sorted(hits.values(), key=lambda h: (h.start, -h.end))
 
 
 # Characters that change what a phrase means when swapped for each other ("卖医保卡" is a

@@ -76,6 +76,12 @@ GENERIC_SIGNALS: tuple[Signal, ...] = (
     _sig("recruit_others", "靠拉人头、发展下线赚钱", 2.5,
          r"拉人头|发展(?:自己的)?(?:下线|团队|会员|\d+个人|[一二三四五六七八九十几]+个人)|推荐(?:别人|亲友|朋友)|邀请好友"
          r"|下(?:面|线)的人|拉(?:亲戚|朋友|亲友|家人)"),
+    # First contact from a "relative" or "boss" on a new number or account (issue #10: these
+    # were mostly missed before any money was named). Written from police warnings, not corpus text.
+    _sig("new_account", "自称熟人换了新号、让你加新好友", 2.0,
+         r"(?:换了?|换成|新)(?:个|了|一个)?(?:新的?)?(?:手机号|号码|号|微信号?|qq号?|vx|v信|账号)"
+         r"[^。！？!?]{0,12}(?:加|添加|存一下|存下)"
+         r"|加(?:我|一下|下)?(?:这个|的)?新(?:微信|qq|号|账号)"),
     _sig("private_channel", "要求加私人微信、QQ或进群", 1.0,
          r"加(?:我|他|她|对方|)?(?:的)?(?:微信|威信|薇信|vx|wx|v信|qq|扣扣|企业微信|好友|群)|加v|\+v|私聊|拉(?:我)?进群|进群"),
 )
