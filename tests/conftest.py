@@ -18,7 +18,12 @@ REAL_BANK_DIR = ROOT / "question_bank"
 @pytest.fixture
 def app():
     """The app bound to an empty test database (SQLite in memory, or TEST_DATABASE_URL)."""
-    app = create_app(TestConfig)
+    yield from fresh_app(TestConfig)
+
+
+def fresh_app(config):
+    """Yield an app on ``config`` with empty tables and a clear bank cache; drop them after."""
+    app = create_app(config)
     with app.app_context():
         db.drop_all()
         db.create_all()

@@ -12,13 +12,13 @@ import pytest
 import sqlalchemy as sa
 
 from config import TestConfig
-from quizbot import create_app
 from quizbot.extensions import db
 from quizbot.models import Household, IntegrityFlag, Member, RegionCounter
 from quizbot.services import counters
 from quizbot.services import coverage as coverage_service
 from quizbot.services import regions as region_service
 from quizbot.services.households import import_households
+from tests.conftest import fresh_app
 from tests.officers.conftest import make_household
 from tests.officers.test_participation import quiz, visit
 
@@ -35,19 +35,7 @@ def app(tmp_path):
         SQLALCHEMY_DATABASE_URI = (TestConfig.SQLALCHEMY_DATABASE_URI if os.environ.get("TEST_DATABASE_URL")
                                    else f"sqlite:///{tmp_path / 'counters.sqlite3'}")
 
-    app = create_app(FileConfig)
-    with app.app_context():
-        db.drop_all()
-        db.create_all()
-    from quizbot.services import bank as bank_service
-
-    bank_service.clear_cache()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.drop_all()
-        db.engine.dispose()
-    bank_service.clear_cache()
+    yield from fresh_app(FileConfig)
 
 
 def import_csv(rows: list[tuple[str, str, list[str]]]) -> None:
