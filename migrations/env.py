@@ -96,6 +96,13 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            # Batch migrations rebuild a table on SQLite (copy, DROP, rename); with foreign keys
+            # on, the DROP would cascade-delete the rows that reference it (members, visits…).
+            # The pragma only takes effect outside a transaction, so it is set and committed
+            # before the migration's transaction begins; the app's connections turn it back on.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),

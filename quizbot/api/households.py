@@ -14,6 +14,7 @@ from .auth import current_scope, officer_blueprint
 from .officer_schemas import (
     HouseholdArgsSchema,
     HouseholdDetailSchema,
+    HouseholdLookupArgsSchema,
     HouseholdSchema,
     ImportReportSchema,
     page_envelope,
@@ -47,10 +48,12 @@ def get_import_template():
 
 
 @bp.route("/<string:code>")
+@bp.arguments(HouseholdLookupArgsSchema, location="query")
 @bp.response(200, envelope(HouseholdDetailSchema))
-def get_household(code: str):
+@bp.alt_response(409, description="辖区内有多户使用这个户编号：请用 region 指明")
+def get_household(args: dict, code: str):
     """One household with its members (phones masked) and the URL of its QR code."""
-    household, region = household_service.get_in_scope(current_scope(), code)
+    household, region = household_service.get_in_scope(current_scope(), code, args.get("region"))
     data = household_service.household_row(household, region.code, invite=True)
     data["invite_url"] = invite_service.invite_url(current_app.config["PUBLIC_BASE_URL"],
                                                    household.invite_code)
@@ -59,12 +62,13 @@ def get_household(code: str):
 
 
 @bp.route("/<string:code>/qr.<string:fmt>")
+@bp.arguments(HouseholdLookupArgsSchema, location="query")
 @bp.doc(responses={200: {"description": "二维码图片", "content": {"image/png": {}, "image/svg+xml": {}}}})
-def get_qr(code: str, fmt: str):
+def get_qr(args: dict, code: str, fmt: str):
     """The household's QR code (PNG or SVG) for the invite URL residents scan."""
     if fmt not in ("png", "svg"):
         raise ValidationFailed("二维码格式只支持 png 或 svg", details={"format": ["取值必须是 png 或 svg"]})
-    household, _region = household_service.get_in_scope(current_scope(), code)
+    household, _region = household_service.get_in_scope(current_scope(), code, args.get("region"))
     url = invite_service.invite_url(current_app.config["PUBLIC_BASE_URL"], household.invite_code)
     body = invite_service.qr_image(url, fmt)
     return Response(body, mimetype="image/png" if fmt == "png" else "image/svg+xml",

@@ -61,6 +61,11 @@ class HouseholdArgsSchema(PageArgsSchema):
     status = fields.String(validate=one_of(("quizzed", "not_quizzed", "visited", "not_visited", "held")))
 
 
+class HouseholdLookupArgsSchema(BaseSchema):
+    region = fields.String(validate=length(1, 64), metadata={
+        "description": "住户所在区域编码：户编号只在本区域内唯一，辖区内有重号时必填"})
+
+
 class RegionSchema(Schema):
     code = fields.String()
     name = fields.String()
@@ -166,6 +171,8 @@ class VisitCreateSchema(BaseSchema):
     id = fields.String(required=True, validate=length(8, 64),
                        metadata={"description": "手机端生成的走访编号（如 UUID），重发不会重复记录"})
     household = fields.String(required=True, validate=length(1, 64), metadata={"description": "户编号"})
+    region = fields.String(validate=length(1, 64), metadata={
+        "description": "住户所在区域编码：户编号只在本区域内唯一，辖区内有重号时必填"})
     outcome = fields.String(required=True, validate=one_of(OUTCOMES))
     visited_at = fields.AwareDateTime(required=True, default_timezone=None,
                                       error_messages={"invalid": "不是有效的时间（请用 ISO 8601）",

@@ -21,6 +21,7 @@ def create_visit(payload: dict):
     """Record a visit (outcome, time, optional GPS and note) for a household in the jurisdiction."""
     visit, created = visit_service.record(
         current_scope(), visit_id=payload["id"], household_code=payload["household"],
+        region_code=payload.get("region"),
         outcome=payload["outcome"], visited_at=payload["visited_at"],
         latitude=payload.get("latitude"), longitude=payload.get("longitude"), note=payload.get("note"))
     return {"data": visit_service.visit_row(visit)}, 201 if created else 200

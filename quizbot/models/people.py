@@ -76,10 +76,14 @@ class Household(db.Model):
         sa.Index("ix_household_rollup", "region_id", "quiz_count", "visit_count",
                  "member_count", "members_quizzed", "score_sum"),
         sa.Index("ix_household_walk", "region_id", "house_number"),
+        # A 户编号 is unique within the region the household belongs to, not county-wide, so an
+        # import never learns that a code is taken in another jurisdiction (issue 12).
+        sa.UniqueConstraint("region_id", "code"),
+        sa.Index("ix_household_code", "code"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    code: Mapped[str] = mapped_column(sa.String(64))
     region_id: Mapped[int] = mapped_column(sa.ForeignKey("region.id"))
     address: Mapped[str] = mapped_column(sa.String(200))
     house_number: Mapped[str] = mapped_column(sa.String(32), default="")

@@ -38,9 +38,9 @@ def held_count(region: Region) -> int:
             IntegrityFlag.region_id.in_(subtree_ids_query(region.path)))).scalar_one()
 
 
-def household_detail(scope: Scope, code: str) -> dict:
+def household_detail(scope: Scope, code: str, region_code: str | None = None) -> dict:
     """A household with members, visit history and quiz attempts (phones masked)."""
-    household, region = household_service.get_in_scope(scope, code)
+    household, region = household_service.get_in_scope(scope, code, region_code)
     data = household_service.household_row(household, region.code, invite=True)
     data["region_name"] = region.name
     data["region_path"] = region.path
@@ -74,17 +74,21 @@ def review_queue(scope: Scope, region: Region, status: str | None, *, page: int,
     rows, total = integrity_service.flags(scope, region.path, status, page=page, per_page=per_page)
     session_ids = [r.session_id for r in rows if r.session_id]
     visit_ids = [r.visit_id for r in rows if r.visit_id]
-    by_session = dict(db.session.execute(
-        sa.select(QuizSession.id, Household.code).join(Household, Household.id == QuizSession.household_id)
-        .where(QuizSession.id.in_(session_ids))).all()) if session_ids else {}
-    by_visit = dict(db.session.execute(
-        sa.select(Visit.id, Household.code).join(Household, Household.id == Visit.household_id)
-        .where(Visit.id.in_(visit_ids))).all()) if visit_ids else {}
+    # (code, region code): codes are unique per region only, so links carry both.
+    by_session = {sid: (code, rcode) for sid, code, rcode in db.session.execute(
+        sa.select(QuizSession.id, Household.code, Region.code)
+        .join(Household, Household.id == QuizSession.household_id)
+        .join(Region, Region.id == Household.region_id)
+        .where(QuizSession.id.in_(session_ids))).all()} if session_ids else {}
+    by_visit = {vid: (code, rcode) for vid, code, rcode in db.session.execute(
+        sa.select(Visit.id, Household.code, Region.code).join(Household, Household.id == Visit.household_id)
+        .join(Region, Region.id == Household.region_id)
+        .where(Visit.id.in_(visit_ids))).all()} if visit_ids else {}
     out = []
     for r in rows:
         out.append({"id": r.id, "kind": "答题" if r.kind == "quiz" else "走访", "status": r.status,
                     "reasons": integrity_service.reason_texts(r.reasons), "created_at": r.created_at,
-                    "household": by_session.get(r.session_id) or by_visit.get(r.visit_id)})
+                    "household": by_session.get(r.session_id) or by_visit.get(r.visit_id) or (None, None)})
     return out, total
 
 

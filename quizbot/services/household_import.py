@@ -9,11 +9,13 @@ characters and lone surrogates in cells (pasted from other systems; XLSX cannot 
 PostgreSQL refuses NUL) are stripped as the cells are read, like ``text.clean`` everywhere files
 come in.
 
-Household codes are unique across the whole registry. A code already registered outside the
-importer's jurisdiction is refused with the same reason as any code the importer may not use
-(``CODE_UNAVAILABLE``), never "it exists elsewhere" nor where, and nothing of that household is
-shown. What a refusal cannot hide while codes are unique county-wide is that the code is taken:
-each such refusal is written to the audit log (how many codes, not which), so probing is seen.
+A 户编号 is unique within its region (the household's own group or village), not county-wide.
+A sheet row is matched only against the households of the target region's subtree: a code that
+is registered outside it is, to this import, a code like any other, and the row registers a new
+household (issue 12: an import must not reveal that a code exists in another jurisdiction). In
+the subtree, a code names the household in the row's region, or the only household holding it
+(which the row may move to another region); when several regions of the subtree hold it and the
+row's region is none of them, the row must say which (区域编码).
 """
 
 from __future__ import annotations
@@ -38,13 +40,12 @@ from ..models import Household, Member, Region, utcnow
 from ..text import clean
 from . import audit, counters
 from .invites import new_invite_code
-from .regions import Scope, actor, get_by_code, get_in_scope
+from .regions import Scope, actor, get_by_code, get_in_scope, subtree_ids_query
 
 CHUNK = 5000
 PROGRESS_EVERY = 1000  # rows between two progress reports while checking
-# Every reason a 户编号 can be refused for besides an empty cell reads the same, so an import
-# cannot tell a code registered in another jurisdiction from one that is merely malformed.
-CODE_UNAVAILABLE = "该户编号不能使用：须不超过 64 个字，且不能与本辖区以外已登记的编号相同，请换一个编号"
+CODE_TOO_LONG = "户编号不能超过 64 个字"
+CODE_AMBIGUOUS = "本辖区内有多户使用这个户编号，请在“区域编码”列写明是哪个区域的住户"
 IMPORT_ROLES = ("county_admin", "station_admin")  # admin always passes
 
 # Chinese (and English) column names officers use → our field names.
@@ -262,7 +263,9 @@ def _parse(header: list[str], rows: Iterable[list[str]], errors: list[dict],
             if key:
                 record[key] = (value or "").strip()
         code = record.get("code", "")
-        if code and (current is None or code != current["code"]):
+        if code and (current is None or code != current["code"]
+                     or (record.get("region") and current["region"] and record["region"] != current["region"])):
+            # Codes are unique per region: the same code in another region is another household.
             current = {k: record.get(k, "") for k in HOUSEHOLD_COLUMNS}
         elif current is not None and _continues(record, current):
             for key in HOUSEHOLD_COLUMNS:
@@ -295,7 +298,7 @@ def _check_row(record: dict) -> list[tuple[str, str]]:
             errs.append((col, "不能为空"))
     for col, limit in LIMITS.items():
         if len(record.get(col, "")) > limit:
-            errs.append((col, CODE_UNAVAILABLE if col == "code" else f"不能超过 {limit} 个字"))
+            errs.append((col, CODE_TOO_LONG if col == "code" else f"不能超过 {limit} 个字"))
     for col in ("phone", "member_phone"):
         value = record.get(col)
         if value:
@@ -322,10 +325,14 @@ def _check_row(record: dict) -> list[tuple[str, str]]:
     return errs
 
 
+Key = tuple[str, int]  # (户编号, region id): what names a household
+
+
 def _group(records: list[dict], region: Region, subtree_regions: dict[str, int],
-           errors: list[dict]) -> dict[str, dict]:
-    """Records grouped into households; household columns that disagree are errors."""
-    households: dict[str, dict] = {}
+           errors: list[dict]) -> dict[Key, dict]:
+    """Records grouped into households by (code, region); household columns that disagree are
+    errors."""
+    households: dict[Key, dict] = {}
     for rec in records:
         number = rec["_row"]
         rid = region.id
@@ -337,15 +344,14 @@ def _group(records: list[dict], region: Region, subtree_regions: dict[str, int],
         code = rec.get("code")
         if not code:
             continue
-        house = households.get(code)
+        house = households.get((code, rid))
         values = {"region_id": rid, "address": rec.get("address", ""),
                   "house_number": rec.get("house_number", ""), "head_name": rec.get("head_name", ""),
                   "phone": rec.get("phone") or None}
         if house is None:
-            households[code] = house = {"code": code, **values, "_row": number, "members": {}}
+            households[(code, rid)] = house = {"code": code, **values, "_row": number, "members": {}}
         else:
-            for key, label in (("address", "地址"), ("head_name", "户主"), ("phone", "联系电话"),
-                               ("region_id", "区域编码")):
+            for key, label in (("address", "地址"), ("head_name", "户主"), ("phone", "联系电话")):
                 if values[key] != house[key]:
                     errors.append({"row": number, "column": label,
                                    "reason": f"与同一户第 {house['_row']} 行不一致"})
@@ -400,16 +406,7 @@ def import_households(scope: Scope | None, region_code: str, filename: str, data
     subtree_regions = dict(db.session.execute(
         sa.select(Region.code, Region.id).where(Region.path.startswith(region.path, autoescape=True))).all())
     households = _group(records, region, subtree_regions, errors)
-    existing = _existing_households(list(households))
-    allowed = set(subtree_regions.values())
-    elsewhere = [code for code, old in existing.items() if old["region_id"] not in allowed]
-    for code in elsewhere:
-        errors.append({"row": households[code]["_row"], "column": "户编号", "reason": CODE_UNAVAILABLE})
-    if elsewhere and scope is not None:
-        # Global uniqueness means such a code is refused; trying many is visible to the admins.
-        audit.record(actor(scope), "household_import_code_refused", region_id=region.id,
-                     target=filename[:200] or None, details={"codes": len(elsewhere)})
-        db.session.commit()
+    existing = _match_existing(households, region.path, errors)
     if errors:
         errors.sort(key=lambda e: (e["row"], e["column"]))
         raise ValidationFailed(f"共有 {len(errors)} 处错误，未导入任何数据",
@@ -437,14 +434,34 @@ def import_households(scope: Scope | None, region_code: str, filename: str, data
     return report
 
 
-def _existing_households(codes: list[str]) -> dict[str, dict]:
-    existing: dict[str, dict] = {}
+def _match_existing(households: dict[Key, dict], path: str, errors: list[dict]) -> dict[Key, dict]:
+    """The registered household each sheet household updates, looked up in the subtree only.
+
+    A sheet household takes the household of the same code in its own region; else the only
+    one in the subtree holding the code, if no other sheet household has that code (a move);
+    else it is new. Several holders and none in the row's region: the row must name it."""
+    codes = sorted({code for code, _rid in households})
+    found: dict[str, list[dict]] = defaultdict(list)
     columns = [getattr(Household, f) for f in HOUSEHOLD_FIELDS]
+    subtree = subtree_ids_query(path)
     for start in range(0, len(codes), CHUNK):
         for row in db.session.execute(
                 sa.select(Household.id, Household.code, *columns)
-                .where(Household.code.in_(codes[start:start + CHUNK]))):
-            existing[row.code] = {"id": row.id, **{f: getattr(row, f) for f in HOUSEHOLD_FIELDS}}
+                .where(Household.code.in_(codes[start:start + CHUNK]), Household.region_id.in_(subtree))):
+            found[row.code].append({"id": row.id, **{f: getattr(row, f) for f in HOUSEHOLD_FIELDS}})
+    sheet_codes = defaultdict(int)
+    for code, _rid in households:
+        sheet_codes[code] += 1
+    existing: dict[Key, dict] = {}
+    for (code, rid), house in households.items():
+        holders = found.get(code, [])
+        same = [old for old in holders if old["region_id"] == rid]
+        if same:
+            existing[(code, rid)] = same[0]
+        elif len(holders) == 1 and sheet_codes[code] == 1:
+            existing[(code, rid)] = holders[0]
+        elif len(holders) > 1:
+            errors.append({"row": house["_row"], "column": "户编号", "reason": CODE_AMBIGUOUS})
     return existing
 
 
@@ -475,19 +492,21 @@ def _write(households: dict[str, dict], existing: dict[str, dict], *, dry_run: b
     now = utcnow()
     new_rows, update_rows = [], []
     old_members = _existing_members([old["id"] for old in existing.values()])
-    members_changed: set[str] = set()
-    member_new, member_upd = [], []
-    for code, house in households.items():
-        old = existing.get(code)
+    members_changed: set[Key] = set()
+    member_new: list[tuple[Key, dict]] = []
+    member_upd = []
+    for key, house in households.items():
+        code = house["code"]
+        old = existing.get(key)
         for m in house["members"].values():
             prev = old_members.get((old["id"], m["name"])) if old else None
             values = {f: m[f] for f in MEMBER_FIELDS}
             if prev is None:
-                member_new.append((code, {"name": m["name"], **values}))
-                members_changed.add(code)
+                member_new.append((key, {"name": m["name"], **values}))
+                members_changed.add(key)
             elif not _same(values, prev, MEMBER_FIELDS):
                 member_upd.append({"b_id": prev["id"], **{f"b_{k}": v for k, v in values.items()}})
-                members_changed.add(code)
+                members_changed.add(key)
             else:
                 report.members_unchanged += 1
         values = {f: house[f] for f in HOUSEHOLD_FIELDS}
@@ -496,7 +515,7 @@ def _write(households: dict[str, dict], existing: dict[str, dict], *, dry_run: b
                              "member_count": len(house["members"]), "members_quizzed": 0,
                              "quiz_count": 0, "score_sum": 0, "visit_count": 0,
                              "created_at": now, "updated_at": now})
-        elif not _same(values, old, HOUSEHOLD_FIELDS) or code in members_changed:
+        elif not _same(values, old, HOUSEHOLD_FIELDS) or key in members_changed:
             update_rows.append({"b_id": old["id"], **{f"b_{k}": v for k, v in values.items()}, "b_now": now})
         else:
             report.households_unchanged += 1
@@ -520,12 +539,14 @@ def _write(households: dict[str, dict], existing: dict[str, dict], *, dry_run: b
             db.session.execute(stmt, update_rows[start:start + CHUNK])
             progress.advance(len(update_rows[start:start + CHUNK]))
 
-    ids: dict[str, int] = {code: old["id"] for code, old in existing.items()}
-    new_codes = [r["code"] for r in new_rows]
+    ids: dict[Key, int] = {key: old["id"] for key, old in existing.items()}
+    new_keys = {(r["code"], r["region_id"]) for r in new_rows}
+    new_codes = sorted({code for code, _rid in new_keys})
     for start in range(0, len(new_codes), CHUNK):
-        ids.update({code: hid for hid, code in db.session.execute(
-            sa.select(Household.id, Household.code).where(Household.code.in_(new_codes[start:start + CHUNK])))})
-    inserts = [{"household_id": ids[code], **values} for code, values in member_new]
+        ids.update({(code, rid): hid for hid, code, rid in db.session.execute(
+            sa.select(Household.id, Household.code, Household.region_id)
+            .where(Household.code.in_(new_codes[start:start + CHUNK]))) if (code, rid) in new_keys})
+    inserts = [{"household_id": ids[key], **values} for key, values in member_new]
     for start in range(0, len(inserts), CHUNK):
         db.session.execute(sa.insert(Member), inserts[start:start + CHUNK])
         progress.advance(len(inserts[start:start + CHUNK]))
@@ -537,7 +558,7 @@ def _write(households: dict[str, dict], existing: dict[str, dict], *, dry_run: b
         for start in range(0, len(member_upd), CHUNK):
             db.session.execute(stmt, member_upd[start:start + CHUNK])
             progress.advance(len(member_upd[start:start + CHUNK]))
-    grown = [existing[c]["id"] for c in households if c in existing and c in members_changed]
+    grown = [existing[k]["id"] for k in households if k in existing and k in members_changed]
     if grown:
         count = (sa.select(sa.func.count(Member.id)).where(Member.household_id == Household.id)
                  .scalar_subquery())
@@ -562,17 +583,17 @@ def _locked_figures(household_ids: list[int]) -> dict[int, dict]:
     return figures
 
 
-def _count(households: dict[str, dict], new_rows: list[dict], update_rows: list[dict],
-           member_new: list[tuple[str, dict]], before: dict[int, dict]) -> None:
+def _count(households: dict[Key, dict], new_rows: list[dict], update_rows: list[dict],
+           member_new: list[tuple[Key, dict]], before: dict[int, dict]) -> None:
     """Tell the region counters what the import changed (written when the import commits)."""
     added: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     for row in new_rows:
         added[row["region_id"]][0] += 1
         added[row["region_id"]][1] += row["member_count"]
-    new_codes = {row["code"] for row in new_rows}
-    for code, _values in member_new:
-        if code not in new_codes:  # a new member of a household already registered
-            added[households[code]["region_id"]][1] += 1
+    new_keys = {(row["code"], row["region_id"]) for row in new_rows}
+    for key, _values in member_new:
+        if key not in new_keys:  # a new member of a household already registered
+            added[households[key]["region_id"]][1] += 1
     for region_id, (count, members) in sorted(added.items()):
         counters.add(region_id, households_total=count, members_total=members)
     for row in update_rows:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from ..errors import NotFound
+from ..errors import Conflict, NotFound
 from ..extensions import db
 from ..models import Household, Member, Region, RegionCounter
 from ..text import escape_like, phone_query
@@ -27,6 +27,7 @@ __all__ = [  # the re-exported names too: callers use them from here
 ]
 
 HOUSEHOLD_NOT_FOUND = "找不到该住户"
+HOUSEHOLD_AMBIGUOUS = "辖区内有多户使用这个户编号，请同时指明区域编码"
 
 
 def mask_phone(phone: str | None) -> str | None:
@@ -41,16 +42,26 @@ def mask_phone(phone: str | None) -> str | None:
 
 # --- lookups -------------------------------------------------------------------------------
 
-def get_in_scope(scope: Scope, code: str) -> tuple[Household, Region]:
-    """A household by its code if it lies in the scope; otherwise 404 as if it did not exist."""
-    row = None
+def get_in_scope(scope: Scope, code: str, region_code: str | None = None) -> tuple[Household, Region]:
+    """A household by its code if it lies in the scope; otherwise 404 as if it did not exist.
+
+    Codes are unique per region, so a scope over several regions may hold one code twice; then
+    ``region_code`` (the household's own region) picks one, and without it the answer is a 409
+    that lists the regions in the scope holding the code (never any outside it)."""
+    rows = []
     if isinstance(code, str) and len(code) <= 64:
-        row = db.session.execute(
-            sa.select(Household, Region).join(Region, Region.id == Household.region_id)
-            .where(Household.code == code)).first()
-    if row is None or not scope.covers(row[1].path):
+        query = (sa.select(Household, Region).join(Region, Region.id == Household.region_id)
+                 .where(Household.code == code))
+        if region_code:
+            query = query.where(Region.code == region_code)
+        rows = [row for row in db.session.execute(query.order_by(Region.path)).all()
+                if scope.covers(row[1].path)]
+    if not rows:
         raise NotFound(HOUSEHOLD_NOT_FOUND, code="household_not_found")
-    return row[0], row[1]
+    if len(rows) > 1:
+        raise Conflict(HOUSEHOLD_AMBIGUOUS, code="household_ambiguous",
+                       details={"region": [r[1].code for r in rows]})
+    return rows[0][0], rows[0][1]
 
 
 def get_by_id_in_scope(scope: Scope, household_id: int) -> tuple[Household, Region]:

@@ -28,11 +28,11 @@ def _content_hash(values: dict) -> str:
 
 def record(scope: Scope, *, visit_id: str, household_code: str, outcome: str,
            visited_at: datetime, latitude: float | None = None, longitude: float | None = None,
-           note: str | None = None) -> tuple[Visit, bool]:
+           note: str | None = None, region_code: str | None = None) -> tuple[Visit, bool]:
     """Store a visit; returns (visit, created). The same id with the same content returns the
     stored visit; with different content it is a conflict.
     """
-    household, region = get_in_scope(scope, household_code)
+    household, region = get_in_scope(scope, household_code, region_code)
     if outcome not in OUTCOMES:
         raise ValidationFailed("走访结果无效", details={"outcome": [f"取值必须是以下之一：{', '.join(OUTCOMES)}"]})
     if visited_at.tzinfo is None:

@@ -221,7 +221,7 @@ def households():
 @bp.get("/households/<code>")
 def household(code: str):
     """One household: members, visits, quiz attempts, QR code and invite link."""
-    data = console_service.household_detail(g.scope, code)
+    data = console_service.household_detail(g.scope, code, request.args.get("region") or None)
     data["invite_url"] = household_service.invite_url(current_app.config["PUBLIC_BASE_URL"], data["invite_code"])
     return _page("admin/household.html", h=data)
 
@@ -229,7 +229,7 @@ def household(code: str):
 @bp.get("/households/<code>/qr.svg")
 def household_qr(code: str):
     """The household's QR code as SVG (shown on the household page)."""
-    household_row, _region = household_service.get_in_scope(g.scope, code)
+    household_row, _region = household_service.get_in_scope(g.scope, code, request.args.get("region") or None)
     url = household_service.invite_url(current_app.config["PUBLIC_BASE_URL"], household_row.invite_code)
     return Response(household_service.qr_image(url, "svg"), mimetype="image/svg+xml",
                     headers={"Cache-Control": "private, max-age=3600"})
@@ -272,6 +272,7 @@ def record_visit():
         raise ValidationFailed("缺少走访编号，请刷新页面后再试")
     visit, created = visit_service.record(
         g.scope, visit_id=visit_id, household_code=form.get("household") or "",
+        region_code=(form.get("region") or None),
         outcome=form.get("outcome") or "", visited_at=when, latitude=latitude, longitude=longitude,
         note=(form.get("note") or "").strip()[:500] or None)
     if request.accept_mimetypes.best == "application/json":

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from quizbot.extensions import db
 from quizbot.models import AuditLog, AuthToken, Household, User, Visit
 from quizbot.services import accounts
-from tests.officers.conftest import PASSWORD
+from tests.officers.conftest import PASSWORD, make_household
 from tests.web.conftest import csrf_from, sign_in, token_of
 
 
@@ -229,3 +229,21 @@ def test_import_template_is_the_commented_xlsx(accounts_app):
     assert response.status_code == 200
     sheet = load_workbook(io.BytesIO(response.data)).active
     assert sheet["A1"].value == "户编号" and sheet["A1"].comment is not None
+
+
+def test_a_code_held_in_two_villages_is_asked_for_and_linked_with_its_region(accounts_app):
+    """Codes are unique per region (issue 12): the county admin's list links each W1 with its
+    region, and the bare code gets a friendly 409 page, not the wrong household or a 500."""
+    with accounts_app.app_context():
+        make_household("W1", "V3", head_name="钱七")
+        make_household("W1", "G1", head_name="孙八")
+    client = accounts_app.test_client()
+    sign_in(client, "county")
+    listing = client.get("/admin/households?region=C1&q=W1").get_data(as_text=True)
+    assert "/admin/households/W1?region=V3" in listing and "/admin/households/W1?region=G1" in listing
+    bare = client.get("/admin/households/W1")
+    assert bare.status_code == 409 and "请同时指明区域编码" in bare.get_data(as_text=True)
+    assert "Traceback" not in bare.get_data(as_text=True)
+    page = client.get("/admin/households/W1?region=V3").get_data(as_text=True)
+    assert "钱七" in page and "孙八" not in page
+    assert client.get("/admin/households/W1/qr.svg?region=G1").status_code == 200

@@ -147,7 +147,7 @@ def test_grid_worker_logs_not_home_offline(live, browser):
     assert "10" in numbers and [int(n) for n in numbers] == sorted(int(n) for n in numbers)
     shot(page, "c3", "revisits")
     assert_accessible(page)
-    row = page.locator("#row-Q2")
+    row = page.locator("#row-G1-Q2")
     row.locator("summary").click()
     row.get_by_label("不在家").check()
     shot(page, "c3", "visit-form")
@@ -165,7 +165,7 @@ def test_grid_worker_logs_not_home_offline(live, browser):
         visits = db.session.execute(sa.select(Visit)).scalars().all()
         assert len(visits) == 1 and visits[0].outcome == "not_home"
     page.goto(f"{live.url}/admin/revisits")
-    assert page.locator("#row-Q2").count() == 1 and "上次不在家" in page.locator("#row-Q2").inner_text()
+    assert page.locator("#row-G1-Q2").count() == 1 and "上次不在家" in page.locator("#row-G1-Q2").inner_text()
     context.close()
 
 

@@ -31,7 +31,7 @@
     var next = items[0];
     post(next).then(function (response) {
       writeQueue(readQueue().filter(function (i) { return i.fields.visit_id !== next.fields.visit_id; }));
-      var row = document.getElementById("row-" + next.fields.household);
+      var row = document.getElementById("row-" + next.fields.region + "-" + next.fields.household);
       if (response.ok) {
         say("离线记录的走访已上传（" + next.fields.household + "）。");
         if (row) { row.classList.remove("queued"); }
