@@ -187,13 +187,18 @@ class ChatEngine:
             key: 1.0 / math.sqrt(max(1, sum(1 for t in terms if t.weight > 0 and not t.anchor)))
             for key, terms in self.index.terms.items()
         }
-        # word -> the combos it takes part in, so only combos with a found word are checked
-        self._combos_by_word: dict[str, set[tuple[str, int]]] = {}
-        for type_id, data in self.types.items():
-            for n, (groups, _) in enumerate(data.combos):
-                for group in groups:
-                    for word in group:
-                        self._combos_by_word.setdefault(word, set()).add((type_id, n))
+        # Every combo as (type, groups, weight). A combo needs a word of each of its groups, so
+        # it is indexed by the words of its first group only: a message is checked against the
+        # few combos whose first group it touches (about 4 per message, instead of 13 when
+        # indexed by every word).
+        self._combos: list[tuple[str, tuple[frozenset[str], ...], float]] = [
+            (type_id, groups, weight)
+            for type_id, data in self.types.items() for groups, weight in data.combos]
+        by_word: dict[str, list[int]] = {}
+        for n, (_, groups, _) in enumerate(self._combos):
+            for word in groups[0]:
+                by_word.setdefault(word, []).append(n)
+        self._combos_by_word: dict[str, tuple[int, ...]] = {w: tuple(ns) for w, ns in by_word.items()}
 
     @classmethod
     def from_bank_dir(cls, directory: str | Path, weights: str | Path | None = WEIGHTS_FILE) -> ChatEngine:
@@ -455,18 +460,21 @@ class ChatEngine:
         """
         per_type: dict[str, dict[str, tuple[float, Hit]]] = {}
         anchors: dict[str, float] = {}
-        found: set[str] = set()
+        terms = self._terms
         for hit in hits:
-            found.add(hit.phrase)
+            phrase = hit.phrase
             factor = (FUZZY_FACTOR if hit.fuzzy else 1.0) * (NEGATED_FACTOR if id(hit) in negated else 1.0)
-            for type_id, weight, anchor in self._terms[hit.phrase]:
+            for type_id, weight, anchor in terms[phrase]:
                 if anchor:
                     anchors[type_id] = anchors.get(type_id, 0.0) + weight * factor
                     continue
-                best = per_type.setdefault(type_id, {})
+                best = per_type.get(type_id)
+                if best is None:
+                    best = per_type[type_id] = {}
                 value = weight * factor
-                if hit.phrase not in best or best[hit.phrase][0] < value:
-                    best[hit.phrase] = (value, hit)
+                previous = best.get(phrase)
+                if previous is None or previous[0] < value:
+                    best[phrase] = (value, hit)
         flags: dict[str, float] = {}
         rank: dict[str, float] = {}
         contained = _contained(hits, self._anchor_only)
@@ -483,13 +491,16 @@ class ChatEngine:
             kept_by_type[type_id] = kept
             flags[type_id] = flag
             rank[type_id] = ranking
-        candidates = set()
-        for word in found:
-            candidates |= self._combos_by_word.get(word, set())
         combos: set[str] = set()
-        for type_id, n in candidates:
-            groups, weight = self.types[type_id].combos[n]
-            if all(not group.isdisjoint(found) for group in groups):
+        by_word = self._combos_by_word
+        found = {hit.phrase for hit in hits}
+        candidates = sorted({n for word in found if word in by_word for n in by_word[word]})
+        for n in candidates:  # in index order, so the sums below never depend on set order
+            type_id, groups, weight = self._combos[n]
+            for group in groups:
+                if group.isdisjoint(found):
+                    break
+            else:
                 flags[type_id] = flags.get(type_id, 0.0) + weight
                 rank[type_id] = rank.get(type_id, 0.0) + weight
                 combos.add(type_id)
@@ -552,17 +563,23 @@ def safety_floor(f: Findings) -> int:
 
 
 def _contained(hits: list[Hit], anchor_only: frozenset[str]) -> set[int]:
-    """ids of hits lying inside a longer red-flag hit: the longer phrase is what was said."""
-    spans = sorted(((h.start, h.end) for h in hits if h.phrase not in anchor_only),
-                   key=lambda se: (se[0], -se[1]))
+    """ids of hits lying inside a longer red-flag hit: the longer phrase is what was said.
+
+    ``hits`` come ordered by start, longest first (as ``PhraseIndex.find`` returns them), so
+    one pass suffices: a hit is inside a longer one when a red-flag hit that starts earlier
+    reaches at least as far, or one that starts at the same place reaches further.
+    """
     out = set()
+    reach = -1  # furthest end of the red-flag hits starting before the current start
+    start, longest = -1, -1  # the current start and the furthest end of red flags there
     for h in hits:
-        for start, end in spans:
-            if start > h.start:
-                break
-            if end >= h.end and end - start > h.end - h.start:
-                out.add(id(h))
-                break
+        if h.start != start:
+            reach = max(reach, longest)
+            start, longest = h.start, -1
+        if reach >= h.end or longest > h.end:
+            out.add(id(h))
+        if h.end > longest and h.phrase not in anchor_only:
+            longest = h.end
     return out
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import zhconv
 from rapidfuzz.distance import Hamming
@@ -39,8 +40,10 @@ class Term:
     anchor: bool = False  # learnt from the question bank: ranks types, never raises risk
 
 
-@dataclass(frozen=True)
-class Hit:
+class Hit(NamedTuple):
+    """One occurrence of a phrase in the compact text (a tuple: about ten are made per message,
+    and a frozen dataclass costs several times more to build)."""
+
     phrase: str
     start: int
     end: int
