@@ -46,6 +46,7 @@ from .signals import (
     MONEY_TAKEN,
     MONEY_WORDS,
     NEGATION,
+    NEGATORS,
     OFFICIAL_SOURCE,
     QUIZ_TALK,
     REMINDER,
@@ -397,8 +398,9 @@ class ChatEngine:
     def _kin_emergency(self, compact: str) -> str | None:
         """A relative in sudden trouble asking for money in secret: ai_deepfake when the resident
         heard or saw them (voice, video, face), else impersonate_acquaintance."""
-        if not (KIN_PERSON.search(compact) and KIN_TROUBLE.search(compact)
-                and MONEY_ASK.search(compact) and SECRECY.search(compact)):
+        # the rarest conditions first: most messages stop at the first search
+        if not (KIN_TROUBLE.search(compact) and SECRECY.search(compact)
+                and KIN_PERSON.search(compact) and MONEY_ASK.search(compact)):
             return None
         if any(not self._negated(compact, m.start()) for m in SECRECY.finditer(compact)):
             kind = "ai_deepfake" if VOICE_OR_FACE.search(compact) else "impersonate_acquaintance"
@@ -407,12 +409,13 @@ class ChatEngine:
 
     def _overlaps_word(self, compact: str, hit: Hit) -> bool:
         """Does a dictionary word straddle either edge of ``hit``?"""
-        freq = self.tokenizer.FREQ
+        # the two- and three-character words across the start, then across the end (unrolled:
+        # this runs for every two-character hit)
+        get = self.tokenizer.FREQ.get
         start, end, n = hit.start, hit.end, len(compact)
-        for a, b in ((start - 1, start + 1), (start - 2, start + 1), (end - 1, end + 1), (end - 1, end + 2)):
-            if a >= 0 and b <= n and freq.get(compact[a:b]):
-                return True
-        return False
+        return bool(
+            start >= 1 and (get(compact[start - 1:start + 1]) or start >= 2 and get(compact[start - 2:start + 1]))
+            or end < n and (get(compact[end - 1:end + 1]) or end + 2 <= n and get(compact[end - 1:end + 2])))
 
     def _word_boundaries(self, compact: str, short_hits: list[Hit]) -> set[int]:
         """Token boundaries (jieba) of the clauses that hold a two-character hit.
@@ -438,7 +441,10 @@ class ChatEngine:
     @staticmethod
     def _negated(compact: str, start: int) -> bool:
         """A negator shortly before ``start`` in the same clause ("不会让你转到安全账户")."""
-        before = CLAUSE_TAIL.search(compact, max(0, start - NEGATION_WINDOW), start).group()
+        window = max(0, start - NEGATION_WINDOW)
+        if NEGATORS.isdisjoint(compact[window:start]):
+            return False  # most windows: no negator can begin there
+        before = CLAUSE_TAIL.search(compact, window, start).group()
         return NEGATION.search(before) is not None
 
     def _signal_present(self, signal, compact: str) -> bool:

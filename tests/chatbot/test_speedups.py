@@ -1,0 +1,67 @@
+"""The engine's shortcuts give exactly what the long way gives."""
+
+from __future__ import annotations
+
+import re
+from re import _constants as c
+from re import _parser
+
+from quizbot.chatbot import signals
+from quizbot.chatbot.engine import _contained
+from quizbot.chatbot.matcher import Hit
+
+
+def _first_chars(items) -> tuple[set[str], bool]:
+    """Characters a match of the parsed ``items`` can begin with, and whether it can be empty.
+    Raises for what this small walker does not know (any character, classes, ...)."""
+    out: set[str] = set()
+    for op, av in items:
+        if op is c.LITERAL:
+            return out | {chr(av)}, False
+        if op in (c.AT, c.ASSERT, c.ASSERT_NOT):  # zero-width: look at what follows
+            continue
+        if op is c.SUBPATTERN:
+            first, empty = _first_chars(av[3])
+        elif op is c.BRANCH:
+            firsts = [_first_chars(branch) for branch in av[1]]
+            first = set().union(*(f for f, _ in firsts))
+            empty = any(e for _, e in firsts)
+        elif op is c.IN and all(o is c.LITERAL for o, _ in av):
+            first, empty = {chr(a) for _, a in av}, False
+        elif op in (c.MAX_REPEAT, c.MIN_REPEAT):
+            first, empty = _first_chars(av[2])
+            empty = empty or av[0] == 0
+        else:
+            raise ValueError(f"cannot tell the first characters of {op}")
+        out |= first
+        if not empty:
+            return out, False
+    return out, True
+
+
+def test_every_negator_begins_with_a_listed_character():
+    first, can_be_empty = _first_chars(_parser.parse(signals.NEGATION.pattern))
+    assert not can_be_empty
+    assert first <= signals.NEGATORS
+
+
+def test_each_spells_out_a_group_in_order():
+    assert signals._each("刚刚|刚|已", "转了") == "刚刚转了|刚转了|已转了"
+    grouped, spelt = re.compile(r"(?:刚刚?|已)转了?"), re.compile(signals._each("刚刚|刚|已", "转了?"))
+    for text in ("刚刚转了", "刚转", "已转了", "刚刚", "我刚刚转"):
+        assert [m.span() for m in grouped.finditer(text)] == [m.span() for m in spelt.finditer(text)]
+
+
+def _contained_the_long_way(hits, anchor_only):
+    spans = [(h.start, h.end) for h in hits if h.phrase not in anchor_only]
+    return {id(h) for h in hits
+            if any(s <= h.start and e >= h.end and e - s > h.end - h.start for s, e in spans)}
+
+
+def test_phrases_inside_longer_ones_are_found_in_one_pass():
+    hits = sorted([Hit("安全账户", 3, 7, False), Hit("安全", 3, 5, False), Hit("账户", 5, 7, False),
+                   Hit("转到安全", 1, 5, False), Hit("到安", 2, 4, False), Hit("户口", 6, 8, False),
+                   Hit("账户x", 5, 8, False), Hit("账户", 5, 7, True)],
+                  key=lambda h: (h.start, -h.end))
+    for anchor_only in (frozenset(), frozenset({"转到安全"}), frozenset({"账户x", "安全账户"})):
+        assert _contained(hits, anchor_only) == _contained_the_long_way(hits, anchor_only)
