@@ -93,6 +93,9 @@ class PhraseIndex:
         self._fuzzy = {k for k, t in self.terms.items() if self._fuzzy_ok(k, t)}
         self._prefix_pairs = frozenset(self._by_prefix)
         self._suffix_pairs = frozenset(self._by_suffix)
+        # What find's inner loop needs per phrase, worked out once: (phrase, length, may be a typo)
+        self._prefix_entries = {pair: tuple((key, len(key), key in self._fuzzy) for key in bucket)
+                                for pair, bucket in self._by_prefix.items()}
 
     @staticmethod
     def _fuzzy_ok(key: str, terms: list[Term]) -> bool:
@@ -108,24 +111,26 @@ class PhraseIndex:
         """
         hits: dict[tuple[str, int], Hit] = {}
         n = len(text)
-        by_prefix, by_suffix, fuzzy = self._by_prefix, self._by_suffix, self._fuzzy
-        pairs = set(map(str.__add__, text, text[1:]))
-        for pair in pairs & self._prefix_pairs:
+        by_prefix, by_suffix = self._prefix_entries, self._by_suffix
+        # The order pairs are visited in does not matter: hits are sorted below, and two hits
+        # with the same start and end come from one bucket, in its order.
+        pairs = list(map(str.__add__, text, text[1:]))
+        for pair in self._prefix_pairs.intersection(pairs):
             i = text.find(pair)
             while i != -1:
-                for key in by_prefix[pair]:
-                    end = i + len(key)
+                for key, size, fuzzy in by_prefix[pair]:
+                    end = i + size
                     if end > n:
                         continue
                     if text.startswith(key, i):
                         hits[(key, i)] = Hit(key, i, end, False)
                     # One substitution leaves at least one of the last two characters in place:
                     # a cheap necessary test before the real one.
-                    elif (key in fuzzy and (text[end - 1] == key[-1] or text[end - 2] == key[-2])
+                    elif (fuzzy and (text[end - 1] == key[-1] or text[end - 2] == key[-2])
                           and (key, i) not in hits and _typo(text[i:end], key)):
                         hits[(key, i)] = Hit(key, i, end, True)
                 i = text.find(pair, i + 1)
-        for pair in pairs & self._suffix_pairs:
+        for pair in self._suffix_pairs.intersection(pairs):
             i = text.find(pair)
             while i != -1:
                 for key in by_suffix[pair]:
