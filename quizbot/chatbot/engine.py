@@ -46,6 +46,7 @@ from .signals import (
     MONEY_TAKEN,
     MONEY_WORDS,
     NEGATION,
+    NEGATOR_CHAR,
     NEGATORS,
     OFFICIAL_SOURCE,
     QUIZ_TALK,
@@ -168,6 +169,7 @@ class ChatEngine:
                 if all(groups):
                     data.combos.append((tuple(groups), combo.weight))
             self.types[entry.id] = data
+        self._nameable_ids = frozenset(self.types) | frozenset(self.topics)
         self.tokenizer = jieba.Tokenizer()
         self.tokenizer.initialize()
         for phrase in self.index.terms:
@@ -248,11 +250,16 @@ class ChatEngine:
         # jieba decides those by tokenizing their clause.
         short = [h for h in found if len(h.phrase) == 2 and h.phrase not in self._anchor_only
                  and self._overlaps_word(compact, h)]
-        boundaries = self._word_boundaries(compact, short)
-        doubtful = {id(h) for h in short}
-        hits = [h for h in found
-                if id(h) not in doubtful or h.start in boundaries or h.end in boundaries]
-        negated = {id(h) for h in hits if self._negated(compact, h.start)}
+        if short:
+            boundaries = self._word_boundaries(compact, short)
+            doubtful = {id(h) for h in short}
+            hits = [h for h in found
+                    if id(h) not in doubtful or h.start in boundaries or h.end in boundaries]
+        else:
+            hits = found
+        # About half the messages hold no character a negator begins with: nothing to check.
+        negated = ({id(h) for h in hits if self._negated(compact, h.start)}
+                   if NEGATOR_CHAR.search(compact) else set())
         flags, rank, kept, combos = self._score_types(hits, negated)
         signals = [s for s in GENERIC_SIGNALS if self._signal_present(s, compact)]
         situation = bool(SITUATION.search(compact))
@@ -326,7 +333,8 @@ class ChatEngine:
         """Up to three types the message looks like, most likely first, each with the red
         flags (as written) that point to it. A relative's secret emergency always comes first."""
         if self.model is not None and feats is not None:
-            ranked = [(t, p) for t, p in self.model.type_probabilities(feats) if self._nameable(t)]
+            nameable = self._nameable_ids
+            ranked = [(t, p) for t, p in self.model.type_probabilities(feats) if t in nameable]
             floor = TYPE_MIN_PROBABILITY
         else:
             best_rank = max(f.rank.values(), default=0.0)

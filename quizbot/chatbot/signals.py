@@ -158,6 +158,7 @@ NEGATION = re.compile(
 # Every negator above begins with one of these characters: a window holding none of them is
 # not negated, so the two searches are skipped (a test checks the list against the pattern).
 NEGATORS = frozenset("不从绝没别勿谨警防小并")
+NEGATOR_CHAR = re.compile("[" + "".join(sorted(NEGATORS)) + "]")
 CLAUSE_TAIL = re.compile(r"[^,.!?;:，。！？；：、\n]*\Z")
 
 # Legitimate notices: real services say "do not share", marketing SMS carry an opt-out.
