@@ -110,7 +110,9 @@ QUIZ_TALK_MAX = 40  # talk about the quiz ("这道题选哪个")
 CLARIFY_MAX = 30  # a vague money question gets one question back
 KNOWLEDGE_MAX = 80  # "怎么防范…" questions about scams in general
 QUESTION_MAX = 60  # other general questions
-_CLAUSE = re.compile(r"[^,.!?;:，。！？；：、]+")
+_SEPARATORS = ",.!?;:，。！？；：、"  # what ends a clause for tokenizing
+_CLAUSE = re.compile(f"[^{_SEPARATORS}]+")
+_SEPARATOR_CHAR = re.compile(f"[{_SEPARATORS}]")
 
 
 @dataclass
@@ -257,11 +259,14 @@ class ChatEngine:
                     if id(h) not in doubtful or h.start in boundaries or h.end in boundaries]
         else:
             hits = found
-        # About half the messages hold no character a negator begins with: nothing to check.
-        negated = ({id(h) for h in hits if self._negated(compact, h.start)}
-                   if NEGATOR_CHAR.search(compact) else set())
+        # About half the messages hold no character a negator begins with: nothing is negated.
+        if NEGATOR_CHAR.search(compact):
+            negated = {id(h) for h in hits if self._negated(compact, h.start)}
+            signals = [s for s in GENERIC_SIGNALS if self._signal_present(s, compact)]
+        else:
+            negated = set()
+            signals = [s for s in GENERIC_SIGNALS if s.pattern.search(compact)]
         flags, rank, kept, combos = self._score_types(hits, negated)
-        signals = [s for s in GENERIC_SIGNALS if self._signal_present(s, compact)]
         situation = bool(SITUATION.search(compact))
         moved_at = MONEY_MOVED.search(compact)
         moved = (moved_at is not None and not self._negated(compact, moved_at.start())
@@ -434,8 +439,22 @@ class ChatEngine:
         boundaries: set[int] = set()
         if not short_hits:
             return boundaries
-        starts = [h.start for h in short_hits]
-        for clause in _CLAUSE.finditer(compact):
+        # The first and last positions of a clause are boundaries whatever jieba says, so a hit
+        # that begins or ends its clause needs no tokenizing (one clause in five, on the bench
+        # corpus). Unless a phrase holds a separator and could span two clauses.
+        n = len(compact)
+        starts = []
+        for h in short_hits:
+            if _SEPARATOR_CHAR.search(h.phrase):
+                starts = [h.start for h in short_hits]
+                break
+            if h.start == 0 or compact[h.start - 1] in _SEPARATORS:
+                boundaries.add(h.start)
+            elif h.end == n or compact[h.end] in _SEPARATORS:
+                boundaries.add(h.end)
+            else:
+                starts.append(h.start)
+        for clause in _CLAUSE.finditer(compact) if starts else ():
             begin, end = clause.span()
             if not any(begin <= s < end for s in starts):
                 continue

@@ -6,6 +6,8 @@ import re
 from re import _constants as c
 from re import _parser
 
+import pytest
+
 from quizbot.chatbot import signals
 from quizbot.chatbot.engine import _contained
 from quizbot.chatbot.matcher import Hit
@@ -65,3 +67,34 @@ def test_phrases_inside_longer_ones_are_found_in_one_pass():
                   key=lambda h: (h.start, -h.end))
     for anchor_only in (frozenset(), frozenset({"转到安全"}), frozenset({"账户x", "安全账户"})):
         assert _contained(hits, anchor_only) == _contained_the_long_way(hits, anchor_only)
+
+
+def _kept_the_long_way(engine, compact):
+    """inspect's two-character filter, tokenizing every clause that holds a doubtful hit."""
+    from quizbot.chatbot.engine import _CLAUSE
+
+    found = engine.index.find(compact)
+    short = [h for h in found if len(h.phrase) == 2 and h.phrase not in engine._anchor_only
+             and engine._overlaps_word(compact, h)]
+    boundaries = set()
+    for clause in _CLAUSE.finditer(compact):
+        begin, end = clause.span()
+        if any(begin <= h.start < end for h in short):
+            pos = begin
+            boundaries.add(pos)
+            for token in engine.tokenize(clause.group()):
+                pos += len(token)
+                boundaries.add(pos)
+    doubtful = {id(h) for h in short}
+    return [h for h in found if id(h) not in doubtful or h.start in boundaries or h.end in boundaries]
+
+
+@pytest.mark.parametrize("text", [
+    "集中奖励，中奖了", "中奖了！集中奖励大家", "恭喜中奖，请集中奖励", "集中奖励", "他说中奖",
+    "冒充领导、熟人、亲友让我转账，集中奖励", "刷单返利，中奖，退款",
+])
+def test_clause_edges_are_boundaries_without_tokenizing(engine, text):
+    from quizbot.chatbot.normalize import normalize
+
+    compact = normalize(text).compact
+    assert engine.inspect(normalize(text)).hits == _kept_the_long_way(engine, compact)
