@@ -426,9 +426,14 @@ class ChatEngine:
         # this runs for every two-character hit)
         get = self.tokenizer.FREQ.get
         start, end, n = hit.start, hit.end, len(compact)
-        return bool(
-            start >= 1 and (get(compact[start - 1:start + 1]) or start >= 2 and get(compact[start - 2:start + 1]))
-            or end < n and (get(compact[end - 1:end + 1]) or end + 2 <= n and get(compact[end - 1:end + 2])))
+        if start >= 1 and (get(compact[start - 1:start + 1]) or start >= 2 and get(compact[start - 2:start + 1])):
+            return True
+        if end >= n:
+            return False
+        after = get(compact[end - 1:end + 1])
+        # jieba's FREQ holds every prefix of its words (frequency 0 when not a word itself), so
+        # when these two characters are not even a prefix no three-character word begins there.
+        return bool(after or after is not None and end + 2 <= n and get(compact[end - 1:end + 2]))
 
     def _word_boundaries(self, compact: str, short_hits: list[Hit]) -> set[int]:
         """Token boundaries (jieba) of the clauses that hold a two-character hit.

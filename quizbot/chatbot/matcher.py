@@ -135,8 +135,8 @@ class PhraseIndex:
             while i != -1:
                 for key in by_suffix[pair]:
                     start = i + 2 - len(key)
-                    if start < 0 or (key, start) in hits or (
-                            text[start] != key[0] and text[start + 1] != key[1]):
+                    if start < 0 or (text[start] != key[0] and text[start + 1] != key[1]) or (
+                            (key, start) in hits):
                         continue
                     window = text[start:i + 2]
                     if window != key and _typo(window, key):

@@ -71,6 +71,7 @@ _TRADITIONAL_BMP = re.compile("[" + "".join(re.escape(ch) for ch in sorted(_TRAD
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 _FULL_WIDTH_CHAR = re.compile("[\uff01-\uff5e\u3000]")
 _NOISE_CHAR = re.compile("[" + "".join(map(re.escape, sorted(_NOISE))) + "]")
+_NOISE_RUN = re.compile(_NOISE_CHAR.pattern + "+")
 _BLANK_OR_INVISIBLE = re.compile(r"\s|" + _INVISIBLE.pattern)
 
 
@@ -90,8 +91,14 @@ def _fast(raw: str) -> Normalized | None:
     same = tuple(range(len(text)))  # every position maps to itself
     if _NOISE_CHAR.search(text) is None:
         return Normalized(text, text, same, False, raw, same)
-    index = tuple(i for i, ch in enumerate(text) if ch not in _NOISE)
-    return Normalized(text, "".join(text[i] for i in index), index, False, raw, same)
+    # the positions between runs of separators, a range at a time
+    index: list[int] = []
+    kept_from = 0
+    for run in _NOISE_RUN.finditer(text):
+        index += range(kept_from, run.start())
+        kept_from = run.end()
+    index += range(kept_from, len(text))
+    return Normalized(text, _NOISE_RUN.sub("", text), tuple(index), False, raw, same)
 
 
 def normalize(raw: str) -> Normalized:
