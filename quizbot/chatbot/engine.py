@@ -14,6 +14,7 @@ import math
 import re
 import threading
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 
 import jieba
@@ -338,8 +339,10 @@ class ChatEngine:
         """Up to three types the message looks like, most likely first, each with the red
         flags (as written) that point to it. A relative's secret emergency always comes first."""
         if self.model is not None and feats is not None:
+            # at most MAX_TYPES are named, one more in case the kin type is moved to the front
             nameable = self._nameable_ids
-            ranked = [(t, p) for t, p in self.model.type_probabilities(feats) if t in nameable]
+            ranked = list(islice((tp for tp in self.model.type_probabilities(feats) if tp[0] in nameable),
+                                 MAX_TYPES + 1))
             floor = TYPE_MIN_PROBABILITY
         else:
             best_rank = max(f.rank.values(), default=0.0)
@@ -501,7 +504,9 @@ class ChatEngine:
         terms = self._terms
         for hit in hits:
             phrase = hit.phrase
-            factor = (FUZZY_FACTOR if hit.fuzzy else 1.0) * (NEGATED_FACTOR if id(hit) in negated else 1.0)
+            factor = FUZZY_FACTOR if hit.fuzzy else 1.0
+            if negated and id(hit) in negated:
+                factor *= NEGATED_FACTOR
             for type_id, weight, anchor in terms[phrase]:
                 if anchor:
                     anchors[type_id] = anchors.get(type_id, 0.0) + weight * factor
