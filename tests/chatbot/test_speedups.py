@@ -98,3 +98,29 @@ def test_clause_edges_are_boundaries_without_tokenizing(engine, text):
 
     compact = normalize(text).compact
     assert engine.inspect(normalize(text)).hits == _kept_the_long_way(engine, compact)
+
+
+def _ngrams_the_long_way(compact):
+    """features.ngrams as first written: punctuation runs become "|", n-grams holding one dropped."""
+    text = re.sub(r"[^\u4e00-\u9fff0a-z]+", "|", re.sub(r"\d+", "0", compact))
+    pairs = [a + b for a, b in zip(text, text[1:], strict=False)]
+    out = {p for p in pairs if p.isalnum()}
+    out.update(p + c for p, c in zip(pairs, text[2:], strict=False) if (p + c).isalnum())
+    return out
+
+
+def test_every_cjk_character_counts_as_alphanumeric():
+    # the n-gram pattern's character class stands for "alphanumeric after folding"
+    assert all(chr(code).isalnum() for code in range(0x4E00, 0xA000))
+
+
+@pytest.mark.parametrize("compact", [
+    "", "a", "安全", "转账到安全账户", "我转了3000元，对方说45分钟内到账!!", "abc12x9yz", "a-b_c|d",
+    "ＡＢ全角", "ABC大写", "かな混じり文字", "㐀㐁扩展a区", "🙂表情🙂", "价格:1,200.50元", "é重音", "。。，，",
+])
+def test_ngrams_are_the_same_set_in_the_same_order(compact):
+    from quizbot.chatbot.features import ngrams
+
+    fast, slow = ngrams(compact), _ngrams_the_long_way(compact)
+    assert fast == slow
+    assert list(fast) == list(slow)  # same insertions in the same order: the same iteration order
