@@ -405,9 +405,6 @@ class ChatEngine:
         return markers["question"] and n <= QUESTION_MAX and ASKING.search(compact) is not None \
             and not markers["moved"]
 
-    def _nameable(self, type_id: str) -> bool:
-        return type_id in self.types or type_id in self.topics
-
     def _entry(self, type_id: str) -> ScamTypeEntry:
         return self.types[type_id].entry if type_id in self.types else self.topics[type_id]
 
