@@ -24,18 +24,20 @@ from dataclasses import dataclass
 GRAM = "g:"  # prefix of n-gram features in the weights file
 # Characters an n-gram may hold: CJK, latin letters, and digit runs folded to "0".
 _DIGITS = re.compile(r"\d+")
-_OTHER = re.compile(r"[^\u4e00-\u9fff0a-z]+")
+_GRAM_CHAR = "[\u4e00-\u9fff0a-z]"
+# Every position where two (three) such characters follow: findall with a look-ahead gives
+# all the overlapping n-grams, in order, in C.
+_BIGRAMS = re.compile(f"(?=({_GRAM_CHAR}{{2}}))")
+_TRIGRAMS = re.compile(f"(?=({_GRAM_CHAR}{{3}}))")
 
 
 def ngrams(compact: str) -> set[str]:
     """Character bigrams and trigrams of ``compact`` (digit runs folded to one "0") that do not
-    cross punctuation or symbols. Built in C: every other character becomes "|", all n-grams
-    are made with ``map`` and those holding a "|" (not alphanumeric) are dropped."""
-    text = _OTHER.sub("|", _DIGITS.sub("0", compact))
-    add = str.__add__
-    pairs = list(map(add, text, text[1:]))
-    out = set(filter(str.isalnum, pairs))
-    out.update(filter(str.isalnum, map(add, pairs, text[2:])))
+    cross punctuation or symbols. Bigrams are added first, then trigrams, each in text order
+    (the set's iteration order, and so the order the weights are summed in, follows from it)."""
+    text = _DIGITS.sub("0", compact)
+    out = set(_BIGRAMS.findall(text))
+    out.update(_TRIGRAMS.findall(text))
     return out
 
 

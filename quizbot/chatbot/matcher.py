@@ -9,9 +9,11 @@ the size of the knowledge base.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import zhconv
 from rapidfuzz.distance import Hamming
@@ -39,8 +41,10 @@ class Term:
     anchor: bool = False  # learnt from the question bank: ranks types, never raises risk
 
 
-@dataclass(frozen=True)
-class Hit:
+class Hit(NamedTuple):
+    """One occurrence of a phrase in the compact text (a tuple: about ten are made per message,
+    and a frozen dataclass costs several times more to build)."""
+
     phrase: str
     start: int
     end: int
@@ -90,6 +94,9 @@ class PhraseIndex:
         self._fuzzy = {k for k, t in self.terms.items() if self._fuzzy_ok(k, t)}
         self._prefix_pairs = frozenset(self._by_prefix)
         self._suffix_pairs = frozenset(self._by_suffix)
+        # What find's inner loop needs per phrase, worked out once: (phrase, length, may be a typo)
+        self._prefix_entries = {pair: tuple((key, len(key), key in self._fuzzy) for key in bucket)
+                                for pair, bucket in self._by_prefix.items()}
 
     @staticmethod
     def _fuzzy_ok(key: str, terms: list[Term]) -> bool:
@@ -105,30 +112,32 @@ class PhraseIndex:
         """
         hits: dict[tuple[str, int], Hit] = {}
         n = len(text)
-        by_prefix, by_suffix, fuzzy = self._by_prefix, self._by_suffix, self._fuzzy
-        pairs = set(map(str.__add__, text, text[1:]))
-        for pair in pairs & self._prefix_pairs:
+        by_prefix, by_suffix = self._prefix_entries, self._by_suffix
+        # The order pairs are visited in does not matter: hits are sorted below, and two hits
+        # with the same start and end come from one bucket, in its order.
+        pairs = _PAIRS.findall(text)
+        for pair in self._prefix_pairs.intersection(pairs):
             i = text.find(pair)
             while i != -1:
-                for key in by_prefix[pair]:
-                    end = i + len(key)
+                for key, size, fuzzy in by_prefix[pair]:
+                    end = i + size
                     if end > n:
                         continue
                     if text.startswith(key, i):
                         hits[(key, i)] = Hit(key, i, end, False)
                     # One substitution leaves at least one of the last two characters in place:
                     # a cheap necessary test before the real one.
-                    elif (key in fuzzy and (text[end - 1] == key[-1] or text[end - 2] == key[-2])
+                    elif (fuzzy and (text[end - 1] == key[-1] or text[end - 2] == key[-2])
                           and (key, i) not in hits and _typo(text[i:end], key)):
                         hits[(key, i)] = Hit(key, i, end, True)
                 i = text.find(pair, i + 1)
-        for pair in pairs & self._suffix_pairs:
+        for pair in self._suffix_pairs.intersection(pairs):
             i = text.find(pair)
             while i != -1:
                 for key in by_suffix[pair]:
                     start = i + 2 - len(key)
-                    if start < 0 or (key, start) in hits or (
-                            text[start] != key[0] and text[start + 1] != key[1]):
+                    if start < 0 or (text[start] != key[0] and text[start + 1] != key[1]) or (
+                            (key, start) in hits):
                         continue
                     window = text[start:i + 2]
                     if window != key and _typo(window, key):
@@ -136,6 +145,9 @@ class PhraseIndex:
                 i = text.find(pair, i + 1)
         return sorted(hits.values(), key=lambda h: (h.start, -h.end))
 
+
+# Every two consecutive characters, overlapping, in order: a look-ahead findall makes them in C.
+_PAIRS = re.compile("(?=(..))", re.DOTALL)
 
 # Characters that change what a phrase means when swapped for each other ("卖医保卡" is a
 # scam sign, "用医保卡" is daily life): a substitution involving one of them is not a typo.

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import math
 from itertools import repeat
+from operator import itemgetter, mul, sub, truediv
 from pathlib import Path
 
 from .features import GRAM, Features
@@ -48,6 +49,8 @@ class LearnedModel:
         # feature -> one weight per class; the file packs each sparsely as "3:0.12 7:-0.4"
         # (a string per feature loads several times faster than nested lists)
         n = len(self.classes)
+        if len(self.type_bias) != n:
+            raise ValueError(f"type bias has {len(self.type_bias)} values for {n} classes")
         self.type_rules, self.type_grams = _split({
             name: _dense(_unpack(text), n) for name, text in types["weights"].items()})
         self.medium: float = data["thresholds"]["medium"]
@@ -83,13 +86,13 @@ class LearnedModel:
         for name, value in feats.rules.items():
             vec = dense.get(name)
             if vec is not None:
-                vectors.append(vec if value == 1.0 else tuple(map(value.__mul__, vec)))
+                vectors.append(vec if value == 1.0 else list(map(mul, repeat(value), vec)))
         logits = list(map(sum, zip(*vectors, strict=True)))
         top = max(logits)
-        exps = [math.exp(z - top) for z in logits]
+        exps = list(map(math.exp, map(sub, logits, repeat(top))))
         total = sum(exps)
-        probs = [e / total for e in exps]
-        return sorted(zip(self.classes, probs, strict=True), key=lambda cp: cp[1], reverse=True)
+        probs = map(truediv, exps, repeat(total))
+        return sorted(zip(self.classes, probs, strict=True), key=itemgetter(1), reverse=True)
 
     def risk_score(self, p: float, medium_at: int, high_at: int) -> int:
         """Map P(scam) onto the 0–100 risk scale so that the learned thresholds land exactly on

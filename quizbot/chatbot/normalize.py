@@ -62,27 +62,43 @@ _FULL_WIDTH = {0xFF01 + i: 0x21 + i for i in range(0x5E)} | {0x3000: 0x20}
 # Anything the character-by-character path would change besides lower-casing: whitespace runs,
 # whitespace at either end, tabs and newlines, invisible characters.
 _NOT_PLAIN = re.compile(r"\s\s|^\s|\s$|[^\S ]|" + _INVISIBLE.pattern)
+# The fast path's questions as character classes: ``search`` scans for any of them in C,
+# where ``frozenset.isdisjoint(text)`` makes a string object per character (several times
+# slower). Whitespace or an invisible character is what every branch of _NOT_PLAIN needs.
+# Traditional characters beyond the BMP would turn the class into a list re tries one by one,
+# so they are looked for only in the rare text that has such a character at all.
+_TRADITIONAL_BMP = re.compile("[" + "".join(re.escape(ch) for ch in sorted(_TRADITIONAL) if ch <= "\uffff") + "]")
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+_FULL_WIDTH_CHAR = re.compile("[\uff01-\uff5e\u3000]")
+_NOISE_CHAR = re.compile("[" + "".join(map(re.escape, sorted(_NOISE))) + "]")
+_NOISE_RUN = re.compile(_NOISE_CHAR.pattern + "+")
+_BLANK_OR_INVISIBLE = re.compile(r"\s|" + _INVISIBLE.pattern)
 
 
 def _fast(raw: str) -> Normalized | None:
     """The common case without a loop per character: no traditional characters, in NFKC once
     full-width ASCII is folded, nothing invisible, single spaces only, and lower-casing keeps
     every position. Gives exactly what the slow path gives (or None: take the slow path)."""
-    if not _TRADITIONAL.isdisjoint(raw):
+    if _TRADITIONAL_BMP.search(raw) or (_ASTRAL.search(raw) and not _TRADITIONAL.isdisjoint(raw)):
         return None
-    text = raw.translate(_FULL_WIDTH)  # what NFKC does to "，？！（）" and full-width letters
+    # what NFKC does to "，？！（）" and full-width letters
+    text = raw.translate(_FULL_WIDTH) if _FULL_WIDTH_CHAR.search(raw) else raw
     if not unicodedata.is_normalized("NFKC", text):
         return None
     text = text.lower()
-    if len(text) != len(raw) or _NOT_PLAIN.search(text):
+    if len(text) != len(raw) or (_BLANK_OR_INVISIBLE.search(text) and _NOT_PLAIN.search(text)):
         return None
-    if _NOISE.isdisjoint(text):
-        index = tuple(range(len(text)))
-        compact = text
-    else:
-        index = tuple(i for i, ch in enumerate(text) if ch not in _NOISE)
-        compact = "".join(text[i] for i in index)
-    return Normalized(text, compact, index, False, raw, tuple(range(len(text))))
+    same = tuple(range(len(text)))  # every position maps to itself
+    if _NOISE_CHAR.search(text) is None:
+        return Normalized(text, text, same, False, raw, same)
+    # the positions between runs of separators, a range at a time
+    index: list[int] = []
+    kept_from = 0
+    for run in _NOISE_RUN.finditer(text):
+        index += range(kept_from, run.start())
+        kept_from = run.end()
+    index += range(kept_from, len(text))
+    return Normalized(text, _NOISE_RUN.sub("", text), tuple(index), False, raw, same)
 
 
 def normalize(raw: str) -> Normalized:

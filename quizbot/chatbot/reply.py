@@ -5,6 +5,7 @@ Never says a message is safe: a low verdict says no clear sign was found and rep
 
 from __future__ import annotations
 
+import functools
 import re
 
 from ..bank import ScamTypeEntry
@@ -72,12 +73,20 @@ def fit_advice(steps: list[str], context: str) -> list[str]:
     campus rules only for students. Never empty when ``steps`` is not."""
     kept = []
     for step in steps:
-        if WORKPLACE_STEP.search(step) and not WORKPLACE_CONTEXT.search(context):
+        workplace, student = _step_kind(step)
+        if workplace and not WORKPLACE_CONTEXT.search(context):
             continue
-        if STUDENT_STEP.search(step) and not STUDENT_CONTEXT.search(context):
+        if student and not STUDENT_CONTEXT.search(context):
             continue
         kept.append(step)
     return kept or list(steps[:1])
+
+
+@functools.lru_cache(maxsize=4096)
+def _step_kind(step: str) -> tuple[bool, bool]:
+    """Is ``step`` written for the workplace, for students? Steps come from the knowledge base,
+    so each is asked once, not on every reply."""
+    return WORKPLACE_STEP.search(step) is not None, STUDENT_STEP.search(step) is not None
 
 
 def _advice(entries: list[ScamTypeEntry], context: str) -> list[str]:
