@@ -112,6 +112,10 @@ CLARIFY_MAX = 30  # a vague money question gets one question back
 KNOWLEDGE_MAX = 80  # "怎么防范…" questions about scams in general
 QUESTION_MAX = 60  # other general questions
 _SEPARATORS = ",.!?;:，。！？；：、"  # what ends a clause for tokenizing
+# Characters of context jieba reads on each side of a doubtful two-character hit: measured on
+# the corpus and cases, 6 keeps exactly the hits the whole clause keeps on all 17,186 texts
+# (3 or 4: 4 texts differ).
+WORD_WINDOW = 6
 _CLAUSE = re.compile(f"[^{_SEPARATORS}]+")
 _SEPARATOR_CHAR = re.compile(f"[{_SEPARATORS}]")
 
@@ -461,11 +465,17 @@ class ChatEngine:
                 starts.append(h.start)
         for clause in _CLAUSE.finditer(compact) if starts else ():
             begin, end = clause.span()
-            if not any(begin <= s < end for s in starts):
+            inside = [s for s in starts if begin <= s < end]
+            if not inside:
                 continue
-            pos = begin
-            boundaries.add(pos)
-            for token in self.tokenize(clause.group()):
+            # jieba reads a window of the clause around the hits, not the whole clause: where
+            # a word boundary falls depends on the few characters around it (WORD_WINDOW).
+            lo, hi = max(begin, min(inside) - WORD_WINDOW), min(end, max(inside) + 2 + WORD_WINDOW)
+            tokens = self.tokenize(compact[lo:hi])
+            pos = lo
+            if lo == begin:
+                boundaries.add(lo)
+            for token in tokens[:-1] if hi < end else tokens:
                 pos += len(token)
                 boundaries.add(pos)
         return boundaries

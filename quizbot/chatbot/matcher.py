@@ -9,10 +9,10 @@ the size of the knowledge base.
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
+from operator import add
 from typing import NamedTuple
 
 import zhconv
@@ -115,7 +115,7 @@ class PhraseIndex:
         by_prefix, by_suffix = self._prefix_entries, self._by_suffix
         # The order pairs are visited in does not matter: hits are sorted below, and two hits
         # with the same start and end come from one bucket, in its order.
-        pairs = _PAIRS.findall(text)
+        pairs = list(map(add, text, text[1:]))  # every two consecutive characters, in C
         for pair in self._prefix_pairs.intersection(pairs):
             i = text.find(pair)
             while i != -1:
@@ -145,9 +145,6 @@ class PhraseIndex:
                 i = text.find(pair, i + 1)
         return sorted(hits.values(), key=lambda h: (h.start, -h.end))
 
-
-# Every two consecutive characters, overlapping, in order: a look-ahead findall makes them in C.
-_PAIRS = re.compile("(?=(..))", re.DOTALL)
 
 # Characters that change what a phrase means when swapped for each other ("卖医保卡" is a
 # scam sign, "用医保卡" is daily life): a substitution involving one of them is not a typo.

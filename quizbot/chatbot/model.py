@@ -17,14 +17,27 @@ from __future__ import annotations
 
 import json
 import math
+import struct
 from itertools import repeat
-from operator import itemgetter, mul, sub, truediv
+from operator import itemgetter, sub, truediv
 from pathlib import Path
 
 from .features import GRAM, Features
 
 WEIGHTS_FILE = Path(__file__).with_name("weights.json")
 FORMAT_VERSION = 1
+# Naming the type sums one weight vector (a weight per type) for each feature a message has,
+# times the feature's value. Each vector is packed into one Python int, a 64-bit lane per type
+# holding the weight in units of 1/TYPE_SCALE plus _OFFSET, so the weighted sum of a few dozen
+# vectors is a few dozen big-int operations and the lanes come back out with one
+# ``struct.unpack``, instead of a transpose and 25 float sums (43 -> 15 us a message on the
+# bench corpus). TYPE_SCALE: the trainer writes 3 significant digits and drops weights under
+# 0.03, so 1e-5 units hold every weight exactly. VALUE_SCALE: feature values (1, or log1p of a
+# rule score) are taken to 1/1000, which moves a logit by at most 0.0005 × the weight.
+# _OFFSET keeps lanes non-negative; 64-bit lanes leave room for thousands of features.
+TYPE_SCALE = 100_000
+VALUE_SCALE = 1000
+_OFFSET = 1 << 32
 
 
 def _sigmoid(z: float) -> float:
@@ -53,6 +66,12 @@ class LearnedModel:
             raise ValueError(f"type bias has {len(self.type_bias)} values for {n} classes")
         self.type_rules, self.type_grams = _split({
             name: _dense(_unpack(text), n) for name, text in types["weights"].items()})
+        # binary features (every n-gram, most rule features) are summed packed; the few rule
+        # features with other values keep their float vectors (see TYPE_SCALE)
+        self._packed_grams = {gram: _pack(vec) for gram, vec in self.type_grams.items()}
+        self._packed_rules = {name: _pack(vec) for name, vec in self.type_rules.items()}
+        self._packed_bias = _pack(self.type_bias)
+        self._lanes = struct.Struct(f"<{n}Q")
         self.medium: float = data["thresholds"]["medium"]
         self.high: float = data["thresholds"]["high"]
         self.info: dict = data.get("trained", {})
@@ -79,19 +98,29 @@ class LearnedModel:
 
     def type_probabilities(self, feats: Features) -> list[tuple[str, float]]:
         """(type id, probability), most likely first."""
-        # A few dozen features of a message have type weights: dense vectors summed in C.
-        vectors = [self.type_bias]
-        vectors += filter(None, map(self.type_grams.get, feats.grams))
-        dense = self.type_rules
+        binary = [self._packed_bias]
+        binary += filter(None, map(self._packed_grams.get, feats.grams))
+        weighted = 0  # the valued features: sum of packed vector × value units
+        units = 0  # value units summed, to take the offsets back out
+        packed_rules = self._packed_rules
         for name, value in feats.rules.items():
-            vec = dense.get(name)
+            vec = packed_rules.get(name)
             if vec is not None:
-                vectors.append(vec if value == 1.0 else list(map(mul, repeat(value), vec)))
-        logits = list(map(sum, zip(*vectors, strict=True)))
+                if value == 1.0:
+                    binary.append(vec)
+                else:
+                    q = round(value * VALUE_SCALE)
+                    weighted += vec * q
+                    units += q
+        total = sum(binary) * VALUE_SCALE + weighted
+        base = (len(binary) * VALUE_SCALE + units) * _OFFSET
+        scale = TYPE_SCALE * VALUE_SCALE
+        lanes = self._lanes.unpack(total.to_bytes(self._lanes.size, "little"))
+        logits = [(lane - base) / scale for lane in lanes]
         top = max(logits)
         exps = list(map(math.exp, map(sub, logits, repeat(top))))
-        total = sum(exps)
-        probs = map(truediv, exps, repeat(total))
+        total_exp = sum(exps)
+        probs = map(truediv, exps, repeat(total_exp))
         return sorted(zip(self.classes, probs, strict=True), key=itemgetter(1), reverse=True)
 
     def risk_score(self, p: float, medium_at: int, high_at: int) -> int:
@@ -109,6 +138,17 @@ class LearnedModel:
 def _unpack(text: str) -> tuple[tuple[int, float], ...]:
     """"3:0.12 7:-0.4" -> ((3, 0.12), (7, -0.4))."""
     return tuple((int(i), float(w)) for i, w in (pair.split(":") for pair in text.split()))
+
+
+def _pack(vec: tuple[float, ...]) -> int:
+    """One weight vector as lanes of one int (see TYPE_SCALE)."""
+    packed = 0
+    for k, w in enumerate(vec):
+        units = round(w * TYPE_SCALE)
+        if not -_OFFSET <= units < _OFFSET:
+            raise ValueError(f"type weight {w} is out of the packed range")
+        packed |= (units + _OFFSET) << (64 * k)
+    return packed
 
 
 def _dense(pairs: tuple[tuple[int, float], ...], n: int) -> tuple[float, ...]:
