@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
 from quizbot.extensions import db
-from quizbot.models import AuditLog, ChatLog, Household, Region, utcnow
+from quizbot.models import AuditLog, ChatLog, Household, Region
 from quizbot.services import coverage as coverage_service
 from quizbot.services import regions as region_service
+from quizbot.services.reports import SHANGHAI
 from tests.officers.conftest import make_household
 from tests.officers.test_participation import quiz, visit
 from tests.test_api_errors import assert_envelope
@@ -126,11 +127,13 @@ def test_stage_summary(oclient, officer_app, tokens):
             db.session.add(ChatLog(region_id=v1, intent="check", risk="high", risk_score=80,
                                    top_scam_type=t, scam_types=[t] if t else []))
         db.session.commit()
-    today = utcnow().date().isoformat()
+    # Report days are Shanghai days: between 16:00 and 24:00 UTC the UTC date is a day behind.
+    local_today = datetime.now(SHANGHAI).date()
+    today = local_today.isoformat()
     body = oclient.get("/api/v1/reports/summary", query_string={"region": "C1", "from": "2020-01-01", "to": today},
                        headers=tokens["county"])
     assert body.status_code == 422  # more than a year
-    start = date.fromordinal(utcnow().date().toordinal() - 30).isoformat()
+    start = date.fromordinal(local_today.toordinal() - 30).isoformat()
     data = oclient.get("/api/v1/reports/summary", query_string={"region": "C1", "from": start, "to": today},
                        headers=tokens["county"]).get_json()["data"]
     assert data["households_visited"] == 1 and data["quiz_attempts"] == 2 and data["households_quizzed"] == 2
