@@ -14,6 +14,7 @@ from ..extensions import db
 from ..models import AuditLog, Household, IntegrityFlag, QuizSession, Region, User, Visit
 from . import households as household_service
 from . import integrity as integrity_service
+from .household_import import TAG_VOCABULARY
 from .regions import Scope, get_in_scope, subtree_ids_query
 from .reports import day_bounds
 
@@ -45,6 +46,8 @@ def household_detail(scope: Scope, code: str, region_code: str | None = None) ->
     data["region_name"] = region.name
     data["region_path"] = region.path
     data["members"] = [household_service.member_row(m) for m in household_service.members_of(household.id)]
+    for member in data["members"]:  # the page says 老人, not the stored id "elderly"
+        member["tag_labels"] = [TAG_VOCABULARY[t][0] if t in TAG_VOCABULARY else t for t in member["tags"]]
     names = {m["id"]: m["name"] for m in data["members"]}
     data["visits"] = [
         {"visited_at": v.visited_at, "outcome": OUTCOME_TEXT.get(v.outcome, v.outcome), "note": v.note,

@@ -95,6 +95,7 @@ def test_household_list_walks_in_natural_order_and_masks_phones(accounts_app):
     assert "13812345678" not in html and "138****5678" in html
     detail = client.get("/admin/households/H1").get_data(as_text=True)
     assert "王小华" in detail and "/q/" in detail and "13812345678" not in detail
+    assert "老人" in detail and "elderly" not in detail  # tags in Chinese, not their stored ids
     assert client.get("/admin/households?region=G1&status=bogus").status_code == 422
     assert client.get("/admin/households?region=G1&page=0").status_code == 422
 
