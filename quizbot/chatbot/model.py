@@ -30,7 +30,7 @@ FORMAT_VERSION = 1
 # times the feature's value. Each vector is packed into one Python int, a 64-bit lane per type
 # holding the weight in units of 1/TYPE_SCALE plus _OFFSET, so the weighted sum of a few dozen
 # vectors is a few dozen big-int operations and the lanes come back out with one
-# ``struct.unpack``, instead of a transpose and 25 float sums (43 -> 15 us a message on the
+# ``struct.unpack``, instead of a transpose and 25 float sums (43 -> 26 us a message on the
 # bench corpus). TYPE_SCALE: the trainer writes 3 significant digits and drops weights under
 # 0.03, so 1e-5 units hold every weight exactly. VALUE_SCALE: feature values (1, or log1p of a
 # rule score) are taken to 1/1000, which moves a logit by at most 0.0005 × the weight.
@@ -58,19 +58,15 @@ class LearnedModel:
         self.scam_rules, self.scam_grams = _split(scam["weights"])
         types = data["type"]
         self.classes: list[str] = types["classes"]
-        self.type_bias: tuple[float, ...] = tuple(types["bias"])
-        # feature -> one weight per class; the file packs each sparsely as "3:0.12 7:-0.4"
-        # (a string per feature loads several times faster than nested lists)
         n = len(self.classes)
-        if len(self.type_bias) != n:
-            raise ValueError(f"type bias has {len(self.type_bias)} values for {n} classes")
-        self.type_rules, self.type_grams = _split({
-            name: _dense(_unpack(text), n) for name, text in types["weights"].items()})
-        # binary features (every n-gram, most rule features) are summed packed; the few rule
-        # features with other values keep their float vectors (see TYPE_SCALE)
-        self._packed_grams = {gram: _pack(vec) for gram, vec in self.type_grams.items()}
-        self._packed_rules = {name: _pack(vec) for name, vec in self.type_rules.items()}
-        self._packed_bias = _pack(self.type_bias)
+        if len(types["bias"]) != n:
+            raise ValueError(f"type bias has {len(types['bias'])} values for {n} classes")
+        # feature -> one weight per class; the file packs each sparsely as "3:0.12 7:-0.4"
+        # (a string per feature loads several times faster than nested lists); in memory each
+        # becomes one packed int (see TYPE_SCALE)
+        self._packed_rules, self._packed_grams = _split({
+            name: _pack(_unpack(text), n) for name, text in types["weights"].items()})
+        self._packed_bias = _pack(enumerate(types["bias"]), n)
         self._lanes = struct.Struct(f"<{n}Q")
         self.medium: float = data["thresholds"]["medium"]
         self.high: float = data["thresholds"]["high"]
@@ -140,22 +136,16 @@ def _unpack(text: str) -> tuple[tuple[int, float], ...]:
     return tuple((int(i), float(w)) for i, w in (pair.split(":") for pair in text.split()))
 
 
-def _pack(vec: tuple[float, ...]) -> int:
-    """One weight vector as lanes of one int (see TYPE_SCALE)."""
-    packed = 0
-    for k, w in enumerate(vec):
+def _pack(pairs, n: int) -> int:
+    """Sparse (class index, weight) pairs as the lanes of one int: every one of the ``n`` lanes
+    holds ``_OFFSET``, plus the weight in 1/TYPE_SCALE units where one is given."""
+    packed = sum(_OFFSET << (64 * k) for k in range(n))
+    for k, w in pairs:
         units = round(w * TYPE_SCALE)
-        if not -_OFFSET <= units < _OFFSET:
-            raise ValueError(f"type weight {w} is out of the packed range")
-        packed |= (units + _OFFSET) << (64 * k)
+        if not 0 <= k < n or not -_OFFSET <= units < _OFFSET:
+            raise ValueError(f"type weight {k}:{w} is outside {n} classes or the packed range")
+        packed += units << (64 * k)
     return packed
-
-
-def _dense(pairs: tuple[tuple[int, float], ...], n: int) -> tuple[float, ...]:
-    vec = [0.0] * n
-    for i, w in pairs:
-        vec[i] = w
-    return tuple(vec)
 
 
 def _split(weights: dict) -> tuple[dict, dict]:

@@ -47,7 +47,7 @@ def household_detail(scope: Scope, code: str, region_code: str | None = None) ->
     data["region_path"] = region.path
     data["members"] = [household_service.member_row(m) for m in household_service.members_of(household.id)]
     for member in data["members"]:  # the page says 老人, not the stored id "elderly"
-        member["tag_labels"] = [TAG_VOCABULARY[t][0] if t in TAG_VOCABULARY else t for t in member["tags"]]
+        member["tag_labels"] = [TAG_VOCABULARY.get(t, (t,))[0] for t in member["tags"]]
     names = {m["id"]: m["name"] for m in data["members"]}
     data["visits"] = [
         {"visited_at": v.visited_at, "outcome": OUTCOME_TEXT.get(v.outcome, v.outcome), "note": v.note,
@@ -77,22 +77,26 @@ def review_queue(scope: Scope, region: Region, status: str | None, *, page: int,
     rows, total = integrity_service.flags(scope, region.path, status, page=page, per_page=per_page)
     session_ids = [r.session_id for r in rows if r.session_id]
     visit_ids = [r.visit_id for r in rows if r.visit_id]
-    # (code, region code): codes are unique per region only, so links carry both.
-    by_session = {sid: (code, rcode) for sid, code, rcode in db.session.execute(
-        sa.select(QuizSession.id, Household.code, Region.code)
-        .join(Household, Household.id == QuizSession.household_id)
-        .join(Region, Region.id == Household.region_id)
-        .where(QuizSession.id.in_(session_ids))).all()} if session_ids else {}
-    by_visit = {vid: (code, rcode) for vid, code, rcode in db.session.execute(
-        sa.select(Visit.id, Household.code, Region.code).join(Household, Household.id == Visit.household_id)
-        .join(Region, Region.id == Household.region_id)
-        .where(Visit.id.in_(visit_ids))).all()} if visit_ids else {}
+    by_session = _households_of(QuizSession, session_ids)
+    by_visit = _households_of(Visit, visit_ids)
     out = []
     for r in rows:
         out.append({"id": r.id, "kind": "答题" if r.kind == "quiz" else "走访", "status": r.status,
                     "reasons": integrity_service.reason_texts(r.reasons), "created_at": r.created_at,
                     "household": by_session.get(r.session_id) or by_visit.get(r.visit_id) or (None, None)})
     return out, total
+
+
+def _households_of(model, ids: list) -> dict:
+    """id -> (household code, region code) for quiz sessions or visits: codes are unique per
+    region only, so the review queue's links carry both."""
+    if not ids:
+        return {}
+    return {row_id: (code, region_code) for row_id, code, region_code in db.session.execute(
+        sa.select(model.id, Household.code, Region.code)
+        .join(Household, Household.id == model.household_id)
+        .join(Region, Region.id == Household.region_id)
+        .where(model.id.in_(ids))).all()}
 
 
 def audit_entries(scope: Scope, *, username: str | None, action: str | None, start: date | None,
@@ -122,8 +126,6 @@ def audit_entries(scope: Scope, *, username: str | None, action: str | None, sta
 def audit_actions() -> list[str]:
     """Every action name that occurs in the log (for the filter)."""
     return list(db.session.execute(sa.select(AuditLog.action).distinct().order_by(AuditLog.action)).scalars())
-
-
 
 
 def qr_sheet(scope: Scope, region_code: str, base_url: str) -> tuple[Region, list[dict]]:

@@ -24,7 +24,7 @@ import csv
 import io
 import re
 import unicodedata
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -440,7 +440,8 @@ def _match_existing(households: dict[Key, dict], path: str, errors: list[dict]) 
     A sheet household takes the household of the same code in its own region; else the only
     one in the subtree holding the code, if no other sheet household has that code (a move);
     else it is new. Several holders and none in the row's region: the row must name it."""
-    codes = sorted({code for code, _rid in households})
+    sheet_codes = Counter(code for code, _rid in households)  # sheet households per code
+    codes = sorted(sheet_codes)
     found: dict[str, list[dict]] = defaultdict(list)
     columns = [getattr(Household, f) for f in HOUSEHOLD_FIELDS]
     subtree = subtree_ids_query(path)
@@ -449,9 +450,6 @@ def _match_existing(households: dict[Key, dict], path: str, errors: list[dict]) 
                 sa.select(Household.id, Household.code, *columns)
                 .where(Household.code.in_(codes[start:start + CHUNK]), Household.region_id.in_(subtree))):
             found[row.code].append({"id": row.id, **{f: getattr(row, f) for f in HOUSEHOLD_FIELDS}})
-    sheet_codes = defaultdict(int)
-    for code, _rid in households:
-        sheet_codes[code] += 1
     existing: dict[Key, dict] = {}
     for (code, rid), house in households.items():
         holders = found.get(code, [])

@@ -221,6 +221,11 @@ def test_a_code_held_twice_in_a_county_needs_its_region(oclient, tokens, officer
     assert picked["head_name"] == "钱七"
     assert oclient.get("/api/v1/households/W1/qr.svg?region=G1", headers=tokens["county"]).status_code == 200
     assert_envelope(oclient.get("/api/v1/households/W1?region=V2", headers=tokens["county"]), 404)
+    for bad in ("", "V" * 65):  # empty or too long: refused, not read as "no region"
+        assert_envelope(oclient.get("/api/v1/households/W1", query_string={"region": bad},
+                                    headers=tokens["county"]), 422)
+    # a region outside the officer's jurisdiction reads like an unknown one
+    assert_envelope(oclient.get("/api/v1/households/W1?region=V3", headers=tokens["station"]), 404)
     visit = {"id": "visit-w1-v3-0001", "household": "W1", "region": "V3", "outcome": "completed",
              "visited_at": "2026-11-29T08:00:00+08:00"}
     assert oclient.post("/api/v1/visits", json=visit, headers=tokens["county"]).status_code == 201
