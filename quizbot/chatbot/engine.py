@@ -255,8 +255,9 @@ class ChatEngine:
         # Two-character red flags must sit on a word boundary; anchors (ranking only) need not.
         # Only a hit that overlaps another dictionary word ("集中奖励" around "中奖") is ambiguous;
         # jieba decides those by tokenizing their clause.
-        short = [h for h in found if len(h.phrase) == 2 and h.phrase not in self._anchor_only
-                 and self._overlaps_word(compact, h)]
+        short = [h for h in found if len(h.phrase) == 2 and h.phrase not in self._anchor_only]
+        if short:
+            short = self._overlapping(compact, short)
         if short:
             boundaries = self._word_boundaries(compact, short)
             doubtful = {id(h) for h in short}
@@ -424,20 +425,28 @@ class ChatEngine:
             return kind if kind in self.types else None
         return None
 
-    def _overlaps_word(self, compact: str, hit: Hit) -> bool:
-        """Does a dictionary word straddle either edge of ``hit``?"""
-        # the two- and three-character words across the start, then across the end (unrolled:
-        # this runs for every two-character hit)
+    def _overlapping(self, compact: str, hits: list[Hit]) -> list[Hit]:
+        """The hits a dictionary word straddles, across either edge ("集中奖励" around "中奖")."""
+        # the two- and three-character words across the start, then across the end (one loop
+        # over the hits, not a call per hit: this runs for every two-character hit)
         get = self.tokenizer.FREQ.get
-        start, end, n = hit.start, hit.end, len(compact)
-        if start >= 1 and (get(compact[start - 1:start + 1]) or start >= 2 and get(compact[start - 2:start + 1])):
-            return True
-        if end >= n:
-            return False
-        after = get(compact[end - 1:end + 1])
-        # jieba's FREQ holds every prefix of its words (frequency 0 when not a word itself), so
-        # when these two characters are not even a prefix no three-character word begins there.
-        return bool(after or after is not None and end + 2 <= n and get(compact[end - 1:end + 2]))
+        n = len(compact)
+        out = []
+        for hit in hits:
+            start, end = hit.start, hit.end
+            if start >= 1 and (get(compact[start - 1:start + 1])
+                               or start >= 2 and get(compact[start - 2:start + 1])):
+                out.append(hit)
+                continue
+            if end >= n:
+                continue
+            after = get(compact[end - 1:end + 1])
+            # jieba's FREQ holds every prefix of its words (frequency 0 when not a word itself),
+            # so when these two characters are not even a prefix no three-character word begins
+            # there.
+            if after or after is not None and end + 2 <= n and get(compact[end - 1:end + 2]):
+                out.append(hit)
+        return out
 
     def _word_boundaries(self, compact: str, short_hits: list[Hit]) -> set[int]:
         """Token boundaries (jieba) of the clauses that hold a two-character hit.

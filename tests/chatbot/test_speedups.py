@@ -74,8 +74,8 @@ def _kept_the_long_way(engine, compact):
     from quizbot.chatbot.engine import _CLAUSE
 
     found = engine.index.find(compact)
-    short = [h for h in found if len(h.phrase) == 2 and h.phrase not in engine._anchor_only
-             and engine._overlaps_word(compact, h)]
+    short = engine._overlapping(compact, [h for h in found if len(h.phrase) == 2
+                                          and h.phrase not in engine._anchor_only])
     boundaries = set()
     for clause in _CLAUSE.finditer(compact):
         begin, end = clause.span()
