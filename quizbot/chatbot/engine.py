@@ -26,6 +26,7 @@ from .features import Features, extract
 from .matcher import FUZZY_FACTOR, Hit, PhraseIndex
 from .model import WEIGHTS_FILE, LearnedModel
 from .normalize import Normalized, normalize
+from .segment import WordEnds
 from .signals import (
     ASKING,
     ASKS_ABOUT_OFFER,
@@ -181,6 +182,7 @@ class ChatEngine:
         self.tokenizer.initialize()
         for phrase in self.index.terms:
             self.tokenizer.add_word(phrase, freq=2000)
+        self._word_ends = WordEnds(self.tokenizer)  # after add_word: it reads the final total
         for word, type_id, weight in learn_anchors(self, questions or []):
             self.index.add(word, type_id, weight, anchor=True)
         self.index.freeze()
@@ -480,13 +482,11 @@ class ChatEngine:
             # jieba reads a window of the clause around the hits, not the whole clause: where
             # a word boundary falls depends on the few characters around it (WORD_WINDOW).
             lo, hi = max(begin, min(inside) - WORD_WINDOW), min(end, max(inside) + 2 + WORD_WINDOW)
-            tokens = self.tokenize(compact[lo:hi])
-            pos = lo
+            ends = self._word_ends(compact[lo:hi])
             if lo == begin:
                 boundaries.add(lo)
-            for token in tokens[:-1] if hi < end else tokens:
-                pos += len(token)
-                boundaries.add(pos)
+            # the window's own last end is a boundary only where the clause ends too
+            boundaries.update(lo + e for e in (ends[:-1] if hi < end else ends))
         return boundaries
 
     @staticmethod

@@ -40,7 +40,7 @@ def ngrams(compact: str) -> set[str]:
     out: set[str] = set()
     for bigrams in pairs:
         out.update(bigrams)
-    for bigrams, run in zip(pairs, runs):
+    for bigrams, run in zip(pairs, runs, strict=True):
         # a trigram is a bigram plus the character after it (the bigrams are not built twice)
         out.update(map(add, bigrams, run[2:]))
     return out

@@ -124,3 +124,37 @@ def test_ngrams_are_the_same_set_in_the_same_order(compact):
     fast, slow = ngrams(compact), _ngrams_the_long_way(compact)
     assert fast == slow
     assert list(fast) == list(slow)  # same insertions in the same order: the same iteration order
+
+
+def _ends_the_long_way(engine, text):
+    """Token ends from jieba itself, as inspect used to get them."""
+    ends, pos = [], 0
+    for token in engine.tokenizer.lcut(text, HMM=False):
+        pos += len(token)
+        ends.append(pos)
+    return ends
+
+
+@pytest.mark.parametrize("text", [
+    "", "a", "中", "集中奖励", "恭喜您中奖了", "abc12x9yz中奖", "q群说给抖音视频点赞", "a-b_c.d%e中文",
+    "价格:1,200.50元", "🙂表情🙂", "かな混じり", "第1名a", "行\r\n转账 到 安全账户", "ＡＢ全角退款",
+])
+def test_word_ends_are_jiebas_on_edge_cases(engine, text):
+    assert engine._word_ends(text) == _ends_the_long_way(engine, text)
+
+
+def test_word_ends_are_jiebas_on_every_corpus_text_and_windows_of_it(engine):
+    import random
+
+    from quizbot.chatbot.normalize import normalize
+    from scripts.train_chatbot import load_corpus
+
+    rng = random.Random(7)
+    checked = 0
+    for row in load_corpus():
+        compact = normalize(row["text"]).compact
+        a = rng.randrange(len(compact) or 1)
+        for text in (compact, compact[a:a + rng.randrange(2, 16)]):
+            assert engine._word_ends(text) == _ends_the_long_way(engine, text), text
+            checked += 1
+    assert checked > 30_000
