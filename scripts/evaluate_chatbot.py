@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -113,30 +114,53 @@ def corpus_cases(rows: list[dict]) -> list[dict]:
     return [{"text": r["text"], "is_scam": r["scam"], "scam_type": r["type"]} for r in rows]
 
 
-def leave_one_writer_out(bank: str, corpus: str, show_errors: int = 0) -> list[tuple[str, int, Report, Report]]:
-    """(writer, texts, learned report, rules-only report) for each held-out writer."""
-    from quizbot.chatbot import ChatEngine
+_FOLD: dict = {}  # what each leave-one-writer-out fold reads (set before the workers fork)
+
+
+def _fold(writer: str) -> tuple[str, int, Report, Report, str]:
+    """One held-out writer: (writer, texts, learned report, rules-only report, printed line)."""
     from quizbot.chatbot.model import LearnedModel
-    from scripts.train_chatbot import featurize, load_corpus, train
+    from scripts.train_chatbot import train
+
+    engine, rows, items, show_errors = (_FOLD[k] for k in ("engine", "rows", "items", "show_errors"))
+    held = corpus_cases([r for r in rows if r["writer"] == writer])
+    engine.model = None
+    rules = evaluate(engine, held)
+    engine.model = LearnedModel(train([i for i in items if i.writer != writer]))
+    learned = evaluate(engine, held)
+    t = engine.model
+    lines = [f"{writer:8s} {len(held):5d}  recall {learned.recall:6.1%}  warned {learned.nonscam_warned:5.1%}"
+             f"  top-1 {learned.top1_accuracy:6.1%}  (thresholds {t.medium:.3f}/{t.high:.3f})"
+             f"   rules: {rules.recall:6.1%} {rules.nonscam_warned:5.1%} {rules.top1_accuracy:6.1%}"]
+    lines += [f"  ! {err['expected']} -> {err['got']} [{err['risk']} {err['score']}] {err['text'][:90]}"
+              for err in learned.errors[:show_errors]]
+    return writer, len(held), learned, rules, "\n".join(lines)
+
+
+def leave_one_writer_out(bank: str, corpus: str, show_errors: int = 0,
+                         jobs: int = 1) -> list[tuple[str, int, Report, Report]]:
+    """(writer, texts, learned report, rules-only report) for each held-out writer.
+
+    The folds are independent: with ``jobs`` > 1 they run in that many forked processes (the
+    results, and their order, are the same as with one)."""
+    from quizbot.chatbot import ChatEngine
+    from scripts.train_chatbot import featurize, load_corpus
 
     engine = ChatEngine.from_bank_dir(bank, weights=None)
     rows = load_corpus(Path(corpus))
-    items = featurize(engine, rows)
+    _FOLD.update(engine=engine, rows=rows, items=featurize(engine, rows), show_errors=show_errors)
+    writers = sorted({r["writer"] for r in rows} - {"cases"})  # the team's cases always train
     results = []
-    for writer in sorted({r["writer"] for r in rows} - {"cases"}):  # the team's cases always train
-        held = corpus_cases([r for r in rows if r["writer"] == writer])
-        engine.model = None
-        rules = evaluate(engine, held)
-        engine.model = LearnedModel(train([i for i in items if i.writer != writer]))
-        learned = evaluate(engine, held)
-        t = engine.model
-        print(f"{writer:8s} {len(held):5d}  recall {learned.recall:6.1%}  warned {learned.nonscam_warned:5.1%}"
-              f"  top-1 {learned.top1_accuracy:6.1%}  (thresholds {t.medium:.3f}/{t.high:.3f})"
-              f"   rules: {rules.recall:6.1%} {rules.nonscam_warned:5.1%} {rules.top1_accuracy:6.1%}",
-              flush=True)
-        for err in learned.errors[:show_errors]:
-            print(f"  ! {err['expected']} -> {err['got']} [{err['risk']} {err['score']}] {err['text'][:90]}")
-        results.append((writer, len(held), learned, rules))
+    if jobs > 1:
+        import multiprocessing
+
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            folds = list(pool.imap(_fold, writers))
+    else:
+        folds = map(_fold, writers)
+    for writer, n, learned, rules, printed in folds:
+        print(printed, flush=True)
+        results.append((writer, n, learned, rules))
     return results
 
 
@@ -161,6 +185,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--show-errors", type=int, default=0, metavar="N")
     parser.add_argument("--lowo", action="store_true", help="leave-one-writer-out on the corpus")
     parser.add_argument("--corpus", default=str(ROOT / "tests" / "data" / "chat_corpus"))
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                        help="with --lowo: folds run in this many processes (default: every core)")
     parser.add_argument("--rules-only", action="store_true", help="ignore the learned weights")
     parser.add_argument("--target-warned", type=float, default=None, metavar="SHARE",
                         help="with --lowo: train with this target instead of TARGET_WARNED")
@@ -170,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
 
         trainer.TARGET_WARNED = args.target_warned
     if args.lowo:
-        print_lowo(leave_one_writer_out(args.bank, args.corpus, args.show_errors))
+        print_lowo(leave_one_writer_out(args.bank, args.corpus, args.show_errors, args.jobs))
         return 0
     if not args.cases:
         parser.error("give CASES or --lowo")

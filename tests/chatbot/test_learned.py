@@ -137,3 +137,22 @@ def test_thresholds_are_chosen_so_ordinary_texts_warned_stay_at_the_target():
     share = sum(warned(i, p, medium) for i, p in zip(items, probs, strict=True)) / len(items)
     assert share <= TARGET_WARNED
     assert medium < high < 1
+
+
+def test_leave_one_writer_out_gives_the_same_folds_in_parallel(tmp_path, capsys):
+    # three small writers cut from the real corpus; the team's cases train in every fold
+    from scripts.evaluate_chatbot import leave_one_writer_out
+
+    corpus = ROOT / "tests" / "data" / "chat_corpus"
+    for name in ("sms", "ask", "notice"):
+        lines = (corpus / f"{name}.jsonl").read_text(encoding="utf-8").splitlines()
+        (tmp_path / f"{name}.jsonl").write_text("\n".join(lines[::8]) + "\n", encoding="utf-8")
+    serial = leave_one_writer_out(str(REAL_BANK_DIR), str(tmp_path), jobs=1)
+    parallel = leave_one_writer_out(str(REAL_BANK_DIR), str(tmp_path), jobs=2)
+    assert [w for w, *_ in serial] == ["ask", "notice", "sms"]
+    for (w1, n1, learned1, _), (w2, n2, learned2, _) in zip(serial, parallel, strict=True):
+        assert (w1, n1) == (w2, n2) and n1 > 50
+        assert (learned1.recall, learned1.nonscam_warned, learned1.top1_accuracy) == (
+            learned2.recall, learned2.nonscam_warned, learned2.top1_accuracy)
+        assert learned1.recall > 0.5  # trained on the other two writers, it still finds scams
+    assert "recall" in capsys.readouterr().out
