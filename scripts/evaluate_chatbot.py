@@ -41,6 +41,10 @@ class Report:
     top1_accuracy: float
     confusions: list[tuple[tuple[str, str], int]]
     errors: list[dict]
+    # scam cases that say money has already moved (corpus rows carry it): the share answered
+    # with the emergency script, and the share of the other scam cases wrongly given it
+    moved_emergency: float | None = None
+    unmoved_emergency: float | None = None
 
 
 def load_cases(path: str | Path) -> list[dict]:
@@ -61,8 +65,13 @@ def evaluate(engine, cases: list[dict]) -> Report:
     caught = top1 = scam = nonscam = warned = 0
     confusions: Counter = Counter()
     errors = []
+    emergencies = {True: [0, 0], False: [0, 0]}  # money moved? -> [emergency given, cases]
     for case in cases:
         verdict = engine.analyze(case["text"])
+        if case.get("is_scam") and "money_moved" in case:
+            counts = emergencies[bool(case["money_moved"])]
+            counts[0] += verdict.intent == "emergency"
+            counts[1] += 1
         flagged = verdict.risk != "low"
         predicted = verdict.scam_types[0].id if verdict.scam_types else None
         if case.get("is_scam"):
@@ -91,6 +100,8 @@ def evaluate(engine, cases: list[dict]) -> Report:
         nonscam_cases=nonscam, nonscam_warned=warned / nonscam if nonscam else 0.0,
         top1_accuracy=top1 / scam if scam else 1.0, confusions=confusions.most_common(10),
         errors=errors,
+        moved_emergency=emergencies[True][0] / emergencies[True][1] if emergencies[True][1] else None,
+        unmoved_emergency=emergencies[False][0] / emergencies[False][1] if emergencies[False][1] else None,
     )
 
 
@@ -99,6 +110,10 @@ def print_report(report: Report, show_errors: int = 0) -> None:
     print(f"recall (scam cases with risk != low): {report.recall:.1%}")
     print(f"non-scam cases warned (risk != low):   {report.nonscam_warned:.1%}")
     print(f"top-1 type accuracy on scam cases:     {report.top1_accuracy:.1%}")
+    if report.moved_emergency is not None:
+        print(f"emergency script, money moved:         {report.moved_emergency:.1%}")
+    if report.unmoved_emergency is not None:
+        print(f"emergency script, no money moved:      {report.unmoved_emergency:.1%}")
     print("\nrecall per type:")
     for type_id, (caught, total) in report.per_type_recall.items():
         print(f"  {str(type_id):28s} {caught:4d}/{total:<4d} {caught / total if total else 0:6.1%}")
@@ -111,7 +126,8 @@ def print_report(report: Report, show_errors: int = 0) -> None:
 
 def corpus_cases(rows: list[dict]) -> list[dict]:
     """Corpus rows (scam/type) in the case format (is_scam/scam_type)."""
-    return [{"text": r["text"], "is_scam": r["scam"], "scam_type": r["type"]} for r in rows]
+    return [{"text": r["text"], "is_scam": r["scam"], "scam_type": r["type"],
+             **({"money_moved": r["money_moved"]} if "money_moved" in r else {})} for r in rows]
 
 
 _FOLD: dict = {}  # what each leave-one-writer-out fold reads (set before the workers fork)
@@ -130,7 +146,8 @@ def _fold(writer: str) -> tuple[str, int, Report, Report, str]:
     learned = evaluate(engine, held)
     t = engine.model
     lines = [f"{writer:8s} {len(held):5d}  recall {learned.recall:6.1%}  warned {learned.nonscam_warned:5.1%}"
-             f"  top-1 {learned.top1_accuracy:6.1%}  (thresholds {t.medium:.3f}/{t.high:.3f})"
+             f"  top-1 {learned.top1_accuracy:6.1%}  emergency {_share(learned.moved_emergency)}"
+             f"/{_share(learned.unmoved_emergency)}  (thresholds {t.medium:.3f}/{t.high:.3f})"
              f"   rules: {rules.recall:6.1%} {rules.nonscam_warned:5.1%} {rules.top1_accuracy:6.1%}"]
     lines += [f"  ! {err['expected']} -> {err['got']} [{err['risk']} {err['score']}] {err['text'][:90]}"
               for err in learned.errors[:show_errors]]
@@ -164,9 +181,18 @@ def leave_one_writer_out(bank: str, corpus: str, show_errors: int = 0,
     return results
 
 
+def _share(value: float | None) -> str:
+    return "  -  " if value is None else f"{value:5.1%}"
+
+
 def print_lowo(results) -> None:
     """Mean and worst writer, learned and rules-only."""
     for label, k in (("learned", 2), ("rules only", 3)):
+        moved = [r[k].moved_emergency for r in results if r[k].moved_emergency is not None]
+        unmoved = [r[k].unmoved_emergency for r in results if r[k].unmoved_emergency is not None]
+        if moved and unmoved:
+            print(f"{label:10s} emergency script: money moved {sum(moved) / len(moved):5.1%},"
+                  f" no money moved {sum(unmoved) / len(unmoved):5.1%} (mean over writers)")
         recall = [r[k].recall for r in results]
         warned = [r[k].nonscam_warned for r in results]
         top1 = [r[k].top1_accuracy for r in results]

@@ -81,6 +81,7 @@ MIN_TYPE_SCORE = 1.0  # rules only: below this ranking score a type is not named
 MOVED_MIN_FLAGS = 3.0  # money moved + red flags worth this much is an emergency; by hand
 ANCHOR_CAP = 2.5  # anchors (question-bank words) add at most this to a type's ranking; by hand
 NEGATION_WINDOW = 8  # characters before a phrase searched for a negator; by hand
+HYPOTHETICAL_WINDOW = 8  # characters before "转了/被骗了" searched for 如果/万一…; by hand, session 5
 SHORT_TEXT = 30  # "short" and "long" markers for the learned model (characters); by hand
 LONG_TEXT = 200
 # -- the risk scale (published in the API docs; the learned thresholds are mapped onto it) ----
@@ -246,8 +247,16 @@ class ChatEngine:
             return routed
         risk_score, feats = self.score(found)
         risk = "high" if risk_score >= HIGH_AT else "medium" if risk_score >= MEDIUM_AT else "low"
-        matches = self.rank(found, feats) if risk != "low" else []
-        return self.reply(found, risk, risk_score, matches)
+        if risk == "low":
+            return self.reply(found, risk, risk_score, [])
+        types = None
+        if self.model is not None and feats is not None:
+            types, lost = self.model.types_and_moved(feats)
+            if lost >= self.model.moved_threshold and not found.markers["moved"]:
+                # the learned reading of money already gone, in wording the rules do not know
+                found.markers["moved"] = True
+                risk, risk_score = "high", max(risk_score, EMERGENCY_SCORE)
+        return self.reply(found, risk, risk_score, self.rank(found, types))
 
     def inspect(self, norm: Normalized) -> Findings:
         """Everything the hand-written rules see in a message: phrase hits per type, combos,
@@ -276,9 +285,7 @@ class ChatEngine:
             signals = [s for s in GENERIC_SIGNALS if s.pattern.search(compact)]
         flags, rank, kept, combos = self._score_types(hits, negated)
         situation = bool(SITUATION.search(compact))
-        moved_at = MONEY_MOVED.search(compact)
-        moved = (moved_at is not None and not self._negated(compact, moved_at.start())
-                 and not HYPOTHETICAL.search(compact))
+        moved = self._money_moved(compact)
         # Money already gone to someone the resident now doubts: the emergency script, whatever
         # the type score ("给儿子转了八百块生活费" has no such doubt and stays an assessment).
         moved = moved and bool(MONEY_TAKEN.search(compact) or DISTRESS.search(compact)
@@ -342,14 +349,15 @@ class ChatEngine:
         risk_score = self.model.risk_score(self.model.scam_probability(feats), MEDIUM_AT, HIGH_AT)
         return max(risk_score, safety_floor(f)), feats
 
-    def rank(self, f: Findings, feats: Features | None) -> list[TypeMatch]:
+    def rank(self, f: Findings, types: list[tuple[str, float]] | None) -> list[TypeMatch]:
         """Up to three types the message looks like, most likely first, each with the red
-        flags (as written) that point to it. A relative's secret emergency always comes first."""
-        if self.model is not None and feats is not None:
+        flags (as written) that point to it. A relative's secret emergency always comes first.
+
+        ``types`` are the learned type probabilities (None: rank by the rules' scores)."""
+        if types is not None:
             # at most MAX_TYPES are named, one more in case the kin type is moved to the front
             nameable = self._nameable_ids
-            ranked = list(islice((tp for tp in self.model.type_probabilities(feats) if tp[0] in nameable),
-                                 MAX_TYPES + 1))
+            ranked = list(islice((tp for tp in types if tp[0] in nameable), MAX_TYPES + 1))
             floor = TYPE_MIN_PROBABILITY
         else:
             best_rank = max(f.rank.values(), default=0.0)
@@ -397,7 +405,9 @@ class ChatEngine:
         """A question about scams in general ("怎么防范刷单诈骗？", "被骗了应该打什么电话？"),
         not the resident's own situation and not a question about an offer ("靠谱吗")."""
         compact, markers = f.compact, f.markers
-        if markers["moved"] and (markers["situation"] or markers["first_person"]):
+        # "被骗了八千块钱怎么办" names no one but is someone's loss: the emergency script answers
+        # it (and the general "被骗了怎么办" as well: stop, 110, the bank, the evidence)
+        if markers["moved"]:
             return False
         if "您" in compact or markers["asks_offer"]:
             return False
@@ -497,6 +507,16 @@ class ChatEngine:
             return False  # most windows: no negator can begin there
         before = CLAUSE_TAIL.search(compact, window, start).group()
         return NEGATION.search(before) is not None
+
+    def _money_moved(self, compact: str) -> bool:
+        """Some wording of money already paid or taken that is neither negated ("没有转") nor
+        hypothetical ("如果被骗了怎么办", "是不是被骗了" after "我已经转了五千" still counts)."""
+        for m in MONEY_MOVED.finditer(compact):
+            start = m.start()
+            if not self._negated(compact, start) and HYPOTHETICAL.search(
+                    compact, max(0, start - HYPOTHETICAL_WINDOW), start) is None:
+                return True
+        return False
 
     def _signal_present(self, signal, compact: str) -> bool:
         """The signal matches somewhere that is not negated."""

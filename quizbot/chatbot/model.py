@@ -7,7 +7,10 @@ in ``tests/data/chat_corpus/`` and writes ``weights.json`` beside this module:
   the risk score, with the medium and high thresholds chosen on the training writers'
   out-of-fold predictions (never by hand);
 - ``type``: a multinomial regression over the knowledge entries, read only when the message
-  is warned about, to name the type.
+  is warned about, to name the type;
+- ``moved``: money lost to a scam / not (the corpus rows say whether money has already moved),
+  read with the type for a warned message: at or above its threshold the reply leads with the
+  emergency script even where the hand-written money-moved rules found no wording they know.
 
 No numpy or scikit-learn at run time: a dot product over the few hundred features a message
 has is a loop over a dict.
@@ -25,7 +28,7 @@ from pathlib import Path
 from .features import GRAM, Features
 
 WEIGHTS_FILE = Path(__file__).with_name("weights.json")
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the money-lost regression (session 5)
 # Naming the type sums one weight vector (a weight per type) for each feature a message has,
 # times the feature's value. Each vector is packed into one Python int, a 64-bit lane per type
 # holding the weight in units of 1/TYPE_SCALE plus _OFFSET, so the weighted sum of a few dozen
@@ -64,10 +67,17 @@ class LearnedModel:
         # feature -> one weight per class; the file packs each sparsely as "3:0.12 7:-0.4"
         # (a string per feature loads several times faster than nested lists); in memory each
         # becomes one packed int (see TYPE_SCALE)
+        # The money-lost regression rides along as one more lane (index n): its logit comes out
+        # of the same sums for free.
+        moved = data["moved"]
+        lanes = {name: list(_unpack(text)) for name, text in types["weights"].items()}
+        for name, weight in moved["weights"].items():
+            lanes.setdefault(name, []).append((n, weight))
         self._packed_rules, self._packed_grams = _split({
-            name: _pack(_unpack(text), n) for name, text in types["weights"].items()})
-        self._packed_bias = _pack(enumerate(types["bias"]), n)
-        self._lanes = struct.Struct(f"<{n}Q")
+            name: _pack(pairs, n + 1) for name, pairs in lanes.items()})
+        self._packed_bias = _pack([*enumerate(types["bias"]), (n, moved["bias"])], n + 1)
+        self._lanes = struct.Struct(f"<{n + 1}Q")
+        self.moved_threshold: float = moved["threshold"]
         self.medium: float = data["thresholds"]["medium"]
         self.high: float = data["thresholds"]["high"]
         self.info: dict = data.get("trained", {})
@@ -94,6 +104,10 @@ class LearnedModel:
 
     def type_probabilities(self, feats: Features) -> list[tuple[str, float]]:
         """(type id, probability), most likely first."""
+        return self.types_and_moved(feats)[0]
+
+    def types_and_moved(self, feats: Features) -> tuple[list[tuple[str, float]], float]:
+        """(type id, probability) most likely first, and P(money already lost to a scam)."""
         binary = [self._packed_bias]
         binary += filter(None, map(self._packed_grams.get, feats.grams))
         weighted = 0  # the valued features: sum of packed vector × value units
@@ -113,11 +127,12 @@ class LearnedModel:
         scale = TYPE_SCALE * VALUE_SCALE
         lanes = self._lanes.unpack(total.to_bytes(self._lanes.size, "little"))
         logits = [(lane - base) / scale for lane in lanes]
+        moved = _sigmoid(logits.pop())
         top = max(logits)
         exps = list(map(math.exp, map(sub, logits, repeat(top))))
         total_exp = sum(exps)
         probs = map(truediv, exps, repeat(total_exp))
-        return sorted(zip(self.classes, probs, strict=True), key=itemgetter(1), reverse=True)
+        return sorted(zip(self.classes, probs, strict=True), key=itemgetter(1), reverse=True), moved
 
     def risk_score(self, p: float, medium_at: int, high_at: int) -> int:
         """Map P(scam) onto the 0–100 risk scale so that the learned thresholds land exactly on

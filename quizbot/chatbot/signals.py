@@ -103,26 +103,39 @@ GENERIC_SIGNALS: tuple[Signal, ...] = (
          r"加(?:我|他|她|对方|)?(?:的)?(?:微信|威信|薇信|vx|wx|v信|qq|扣扣|企业微信|好友|群)|加v|\+v|私聊|拉(?:我)?进群|进群"),
 )
 
+# An amount of money: digits or Chinese numerals, then a unit ("三千", "两万块", "5000元", "1.2万").
+_AMOUNT = r"(?:\d+(?:\.\d+)?|[一二两三四五六七八九十几百千万]+)多?(?:块|元|万|千|百|w)"
+# Money taken from the resident's account without their doing ("卡里少了五万", "被盗刷").
+_TAKEN = (
+    _each("钱|余额|存款|积蓄|工资", r"[^,.!?;，。！？；]{0,8}被(?:人)?(?:转走|划走|盗刷|取走|扣走|刷走)")
+    + r"|被盗刷|被人转走|钱被转走"
+    + "|" + _each("卡里|卡上|账户里|账户|余额|支付宝里|微信里|存折上", r"[^,.!?;，。！？；]{0,6}(?:少了|没了|不见了|被扣)")
+    + r"|莫名(?:其妙)?(?:被)?扣|不是我(?:本人)?(?:操作|转|付)的|我没(?:有)?操作过"
+)
+
 # Money already moving: the reply leads with the emergency script. Any wording: "已经转了3万",
-# "刚转了五千给那个客服", "已经把六万转给投资导师", "钱刚被人转走了", "被骗了".
+# "刚转了五千给那个客服", "已经把六万转给投资导师", "钱刚被人转走了", "被骗了", "充了两万",
+# "转账5000元后", "卡里少了五万". Whether it went to someone the resident now doubts is decided
+# with DISTRESS and the red flags (engine.inspect).
 MONEY_MOVED = re.compile(
     _each("已经|已|刚刚|刚|刚才|都|才|一共|总共|前后|先后|陆续", r"(?:给(?:他|她|对方)|向对方)?.{0,3}"
           r"(?:转了|转账了|转过去|汇了|打了|付了|交了|充了|垫了|转出|被骗|付过去|打过去|汇过去|存进去|充进去|投进去|投了)")
     + "|" + _each("已经|已|刚刚|刚|刚才|都|前后|先后|陆续",
                   r"把[^,.!?;，。！？；]{0,12}(?:转|汇|打|付|充|交|投|存)(?:给|到|进|过去|了|出去)")
-    + r"|正在转|在转账|转了\d|转了[一二两三四五六七八九十几百千万]|被骗了|被骗走|上当了|被骗\d|钱没了|钱被转走"
-    + "|" + _each("钱|余额|存款|积蓄|工资", r"[^,.!?;，。！？；]{0,8}被(?:人)?(?:转走|划走|盗刷|取走|扣走|刷走)")
-    + r"|被盗刷|被人转走"
+    + r"|正在转|在转账|转了\d|被骗了|被骗走|上当了|被骗\d|钱没了"
+    # a payment in the past tense with its amount: "充了两万", "交了三千的解冻费", "给了他五百块"
+    + "|" + _each("转|汇|付|交|充|投|垫|打|给|借|贷", r"了(?:他|她|对方|人家|过去)?" + _AMOUNT)
+    + "|" + _each("转账|汇款|打款|付款|转给对方|汇给对方", _AMOUNT + r"(?:后|之后|以后)")
+    + "|" + _TAKEN
 )
 # Money taken without the resident's doing: an emergency whatever else the text says.
-MONEY_TAKEN = re.compile(
-    _each("钱|余额|存款|积蓄|工资", r"[^,.!?;，。！？；]{0,8}被(?:人)?(?:转走|划走|盗刷|取走|扣走|刷走)")
-    + r"|被盗刷|被人转走|被骗"
-)
-# After "money moved", signs that it went to someone the resident now doubts (not 生活费 to a son).
+MONEY_TAKEN = re.compile(_TAKEN + r"|被骗")
+# After "money moved", signs that it went to someone the resident now doubts (not 生活费 to a son):
+# asking what to do, the other side pushing for more or vanishing, or a stranger or impostor.
 DISTRESS = re.compile(
     r"怎么办|咋办|怎么弄|追回|要回|拿回|退回来|能回来|报警|对方|那个人|那边|客服|导师|老师说|骗|他又|她又|又让|还让|再转|再交|再充|"
-    r"联系不上|拉黑|才能提|才能取|才能到账|提不出|取不出|要交|安全账户|不见了|不对劲"
+    r"联系不上|拉黑|才能提|才能取|才能到账|提不出|取不出|提不了|取不了|要交|安全账户|不见了|不对劲|"
+    r"自称|冒充|假冒|网上认识|网友|陌生|不认识|没见过|素未谋面"
 )
 
 # Resident has clearly said "no": not a reason to call it safe, but not an emergency either.
@@ -140,7 +153,7 @@ ASKS_ABOUT_OFFER = re.compile(r"真的?能|能回吗|要(?:先)?(?:交|转|付)[
 FIRST_PERSON = re.compile(r"我(?!们|国|市|县|区|省)|俺|咱家|我家")
 
 # "Might have been / if I were scammed": a hypothetical, not money already gone.
-HYPOTHETICAL = re.compile(r"(?:可能|如果|万一|要是|假如|怕|担心|是不是|会不会)(?:会)?(?:被骗|上当|转了)")
+HYPOTHETICAL = re.compile(r"(?:可能|如果|万一|要是|假如|怕|担心|是不是|会不会|是否|有没有|以免|防止|避免|不然|否则|小心)[^,.!?;，。！？；]{0,4}$")
 ASKING = re.compile(r"听说|请问|想问|问一下|问问")
 ENDS_AS_QUESTION = re.compile(r"(?:[?？]|吗|呢)[?？!！。.]*$")
 

@@ -22,9 +22,9 @@ def model(engine) -> LearnedModel:
 
 
 def test_weights_file_is_small_versioned_and_for_this_bank(model):
-    assert WEIGHTS_FILE.stat().st_size < 3_000_000
+    assert WEIGHTS_FILE.stat().st_size < 5_000_000
     data = json.loads(WEIGHTS_FILE.read_text(encoding="utf-8"))
-    assert data["version"] == 1
+    assert data["version"] == 2
     assert 0 < model.medium < model.high < 1
     assert model.bank_entries == sorted(e.id for e in load_bank(REAL_BANK_DIR).scam_types)
 
@@ -59,6 +59,7 @@ class _Unconvinced:
     def __init__(self, real: LearnedModel) -> None:
         self.real = real
         self.medium, self.high = real.medium, real.high
+        self.moved_threshold = real.moved_threshold
 
     def scam_probability(self, feats) -> float:
         return 0.0
@@ -68,6 +69,9 @@ class _Unconvinced:
 
     def type_probabilities(self, feats):
         return self.real.type_probabilities(feats)
+
+    def types_and_moved(self, feats):
+        return self.real.type_probabilities(feats), 0.0
 
 
 @pytest.mark.parametrize("text,risk", [
@@ -88,12 +92,9 @@ def test_the_safety_floor_holds_whatever_the_weights_say(engine, text, risk):
 @pytest.mark.parametrize("text", [
     "【某商银行】您尾号5820的信用卡本月账单已出，应还1,364.20元，最后还款日12月9日，可登录手机银行查看。",
     "【某通信】尊敬的客户，您本月流量已用完85%，回复LL10可办理10元1GB流量包，当月有效。",
-    pytest.param(
-        "【某超市】会员周末生鲜8折，满99元再送鸡蛋一盒，详情点击 http://shop.example.cn/w8 回T退订",
-        marks=pytest.mark.xfail(strict=False, reason=(
-            "known miss since the 14-writer weights (session 4): medium, p=0.73 against 0.705. "
-            "Every corpus text with 送鸡蛋 is an elder-lecture lure, so a promotion giving eggs plus a "
-            "link reads like one; not tuned away by hand (docs/chatbot.md, 'Known misses')"))),
+    # a known miss (medium) with the fourteen-writer weights of session 4; low again since the
+    # market writer's genuine promotions joined the corpus (session 5)
+    "【某超市】会员周末生鲜8折，满99元再送鸡蛋一盒，详情点击 http://shop.example.cn/w8 回T退订",
     "【某速运】您的包裹已放入东门快递柜，取件码40217，请于48小时内取件。",
 ])
 def test_brand_notifications_and_marketing_are_not_warned(engine, text):
@@ -156,3 +157,36 @@ def test_leave_one_writer_out_gives_the_same_folds_in_parallel(tmp_path, capsys)
             learned2.recall, learned2.nonscam_warned, learned2.top1_accuracy)
         assert learned1.recall > 0.5  # trained on the other two writers, it still finds scams
     assert "recall" in capsys.readouterr().out
+
+
+def test_money_lost_lane_equals_its_regression_read_directly(engine, model):
+    # the money-lost logit rides in the packed type sums: it must be the plain dot product
+    import math
+
+    from quizbot.chatbot.features import extract
+    from quizbot.chatbot.normalize import normalize
+
+    data = json.loads(WEIGHTS_FILE.read_text(encoding="utf-8"))["moved"]
+    for text in ("我已经转了两万到对方说的安全账户", "交了三千的解冻费，还是提不了现", "周末一起吃饭吗",
+                 "【京东】您的订单已发货，点击查看物流 回T退订"):
+        feats = extract(engine.inspect(normalize(text))).as_dict()
+        z = data["bias"] + sum(w * feats[name] for name, w in data["weights"].items() if name in feats)
+        _, lost = model.types_and_moved(extract(engine.inspect(normalize(text))))
+        assert lost == pytest.approx(1 / (1 + math.exp(-z)), abs=1e-3)
+
+
+@pytest.mark.parametrize("text", [
+    # money gone in wording the hand-written money-moved rules do not know (our own words)
+    "对方说我交的保证金已经到账了，现在还要再付一笔解冻金才能提现",
+    "按那个客服说的在网页上填了卡号密码和验证码，结果卡里的存款全被提走了",
+])
+def test_learned_money_lost_leads_with_the_emergency_script(engine, text):
+    v = engine.analyze(text)
+    assert v.intent == "emergency" and v.risk == "high"
+    assert v.reply.startswith("🚨")
+
+
+def test_learned_money_lost_needs_a_warning_first(engine):
+    # an everyday payment is never turned into an emergency by the money-lost regression
+    for text in ("今天交了三千块学费，收据在这", "给儿子转了八百块生活费", "刚在超市付了两百多块买菜"):
+        assert engine.analyze(text).intent != "emergency"

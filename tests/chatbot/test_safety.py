@@ -11,6 +11,16 @@ MOVED = [
     "已经把六万转给投资导师，现在说要交税才能提",
     "前后充进去四万多，现在平台说我操作违规提不出来",
     "我妈刚把养老钱汇过去了，对方电话现在打不通",
+    # session 5, in our own words: an amount paid with no "已经" before it, a loss with no "我"
+    # and a question after it, money gone from the account without the resident's doing, and
+    # money sent to a stranger or an impostor
+    "昨天按照那个老师说的往平台充了两万，现在提不出来了",
+    "交了三千的解冻费，还是提不了现，客服说还要交",
+    "被骗了八千块钱怎么办",
+    "我已经转了五千块，是不是被骗了？",
+    "手机银行显示我卡里少了五万，我没操作过",
+    "我妈刚刚把养老钱三万块打给一个自称公安的人了",
+    "刚才给网上认识的男朋友汇了十二万，他说下周还我",
 ]
 
 
@@ -32,6 +42,9 @@ def test_money_already_moved_leads_with_the_emergency_script(engine, text):
     "刚交了三千块房租，这个月又要吃土了",
     "如果已经转了钱该怎么办？",
     "我担心我妈会被骗，怎么提醒她",
+    "万一我被骗了钱，第一时间该怎么办？",
+    "今天交了三千块学费，收据在这",
+    "上个月借了同事两千块，这周发工资就还他",
 ])
 def test_everyday_transfers_and_hypotheticals_are_not_emergencies(engine, text):
     v = engine.analyze(text)
