@@ -46,12 +46,15 @@ def ngrams(compact: str) -> set[str]:
     return out
 
 
-@dataclass(frozen=True)
+@dataclass
 class Features:
     """One message's features: the rule features by name and the set of n-grams (value 1)."""
 
     rules: dict[str, float]
     grams: set[str]
+    # the learned model's table entries for ``grams``, looked up once by its first read (the
+    # scam probability) and reused by the second (type and money lost) for a warned message
+    found: list | None = None
 
     def as_dict(self) -> dict[str, float]:
         """Every feature by its full name (``g:`` + n-gram), as the trainer needs them."""
