@@ -74,8 +74,13 @@ def test_chat_is_rate_limited_per_ip(app, client):
     assert codes == [200, 200, 429]
 
 
-def test_money_moved_over_http_is_an_emergency_for_a_page(client):
-    data = ask(client, text="已经把六万转给投资导师，现在说要交税才能提").get_json()["data"]
+@pytest.mark.parametrize("text", [
+    "已经把六万转给投资导师，现在说要交税才能提",
+    "手机银行显示我卡里少了五万，我没操作过",  # session 5: money gone from the account
+    "按那个客服说的在网页上填了卡号密码和验证码，结果卡里的存款全被提走了",  # the learned lane
+])
+def test_money_moved_over_http_is_an_emergency_for_a_page(client, text):
+    data = ask(client, text=text).get_json()["data"]
     assert data["intent"] == "emergency" and data["emergency"] is True and data["risk"] == "high"
     assert data["reply"].startswith("🚨") and "紧急止付" in data["reply"]
     assert data["advice"][0].startswith("立刻停止转账") and any("110" in a for a in data["advice"][:2])

@@ -50,6 +50,8 @@ def test_the_verdict_is_rendered_once(wx):
     "我已经转了3万块给对方了怎么办",
     "刚转了五千给那个客服，他又让我再转",
     "我银行卡里的钱刚被人转走了",
+    "被骗了八千块钱怎么办",  # session 5: no "我", a question: still an emergency, not knowledge
+    "交了三千的解冻费，还是提不了现，客服说还要交",
 ])
 def test_money_already_moved_gets_the_emergency_script_first(wx, text):
     reply = wx.say(text, user="oMoved01")
