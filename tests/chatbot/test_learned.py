@@ -12,6 +12,7 @@ import pytest
 from quizbot.bank import load_bank
 from quizbot.chatbot import ChatEngine
 from quizbot.chatbot.model import WEIGHTS_FILE, LearnedModel
+from quizbot.chatbot.normalize import normalize
 from tests.conftest import REAL_BANK_DIR, ROOT
 
 
@@ -194,3 +195,24 @@ def test_learned_money_lost_needs_a_warning_first(engine):
     # an everyday payment is never turned into an emergency by the money-lost regression
     for text in ("今天交了三千块学费，收据在这", "给儿子转了八百块生活费", "刚在超市付了两百多块买菜"):
         assert engine.analyze(text).intent != "emergency"
+
+
+@pytest.mark.parametrize("text", ["被骗了八千块钱怎么办", "钱被骗了，怎么追回", "我被骗了两万"])
+def test_a_bare_loss_names_no_type_it_has_no_sign_of(engine, text):
+    # the emergency script, and no guessed type (a grandmother's loss is not called 网络招嫖 on a
+    # 0.25 guess), nor an everyday word such as 块钱 quoted as a red flag
+    v = engine.analyze(text)
+    assert v.intent == "emergency"
+    assert v.scam_types == [] and "这很可能是" not in v.reply
+    assert "块钱" not in v.evidence and "块钱" not in v.reply.split("识别依据")[-1][:20]
+
+
+def test_another_types_combo_words_are_not_quoted_as_evidence(engine):
+    # when the named type has no red flag of its own in the text, the strongest red flags found
+    # are quoted, but never a word that only counts inside some combo (块钱, 截图): on its own
+    # it is an everyday word
+    assert {"块钱", "截图", "一单"} <= engine._combo_only
+    for text in ("被骗了八千块钱怎么办", "我女儿是大学生，有人加她微信说能赚块钱"):
+        for match in engine.analyze(text).scam_types:
+            if not engine.inspect(normalize(text)).kept.get(match.id):
+                assert not set(match.evidence) & engine._combo_only
