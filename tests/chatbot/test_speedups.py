@@ -82,7 +82,7 @@ def _kept_the_long_way(engine, compact):
         if any(begin <= h.start < end for h in short):
             pos = begin
             boundaries.add(pos)
-            for token in engine.tokenize(clause.group()):
+            for token in engine.tokenizer.lcut(clause.group(), HMM=False):
                 pos += len(token)
                 boundaries.add(pos)
     doubtful = {id(h) for h in short}
