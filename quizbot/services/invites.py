@@ -24,8 +24,13 @@ MAX_CODE_LENGTH = 32
 
 
 def new_invite_code() -> str:
-    """An opaque, unguessable invite code (96 bits)."""
-    return secrets.token_urlsafe(12)
+    """An opaque, unguessable invite code (96 bits) that does not begin with "-".
+
+    Spreadsheets read a cell that begins with "-" as a formula, so the exports escape it with
+    a leading "'": a code beginning with "-" (one in 64) would be exported changed."""
+    while (code := secrets.token_urlsafe(12)).startswith("-"):
+        pass
+    return code
 
 
 def find_by_invite_code(code: str | None) -> Household | None:

@@ -289,3 +289,17 @@ def test_cli_household_import_strips_control_characters(officer_app, tmp_path):
     with officer_app.app_context():
         h = db.session.execute(sa.select(Household).where(Household.code == "H201")).scalar_one()
         assert (h.address, h.head_name) == ("甲村一组", "王大")
+
+
+def test_invite_codes_never_begin_with_a_spreadsheet_formula_character(monkeypatch):
+    # the exports escape a cell beginning with "-" with "'", which would change the code
+    import secrets
+
+    from quizbot.services.invites import new_invite_code
+
+    drawn = iter(["-abcDEF123456", "xyzDEF123456"])
+    monkeypatch.setattr(secrets, "token_urlsafe", lambda n: next(drawn))
+    assert new_invite_code() == "xyzDEF123456"
+    monkeypatch.undo()
+    codes = {new_invite_code() for _ in range(2000)}
+    assert len(codes) == 2000 and not any(c.startswith("-") for c in codes)
